@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+// No package dependencies: Foundation, Dispatch, Glibc, XCTest and the system library libpq only.
+import PackageDescription
+
+let package = Package(
+    name: "loyalty",
+    products: [
+        .executable(name: "loyaltyd", targets: ["loyaltyd"]),
+        .executable(name: "loyaltyctl", targets: ["loyaltyctl"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // libpq in Swift; knows nothing of loyalty.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // Pure domain: no SQL, no sockets, clock passed in.
+        .target(name: "LoyaltyCore"),
+        // Bytes in, commands and replies out; no I/O.
+        .target(name: "LineProtocol"),
+        // The domain on PostgreSQL.
+        .target(name: "LoyaltyStore", dependencies: ["LoyaltyCore", "Postgres"]),
+        // Sockets, sessions, the command table, handlers.
+        .target(name: "LoyaltyServer", dependencies: ["LineProtocol", "LoyaltyStore", "LoyaltyCore"]),
+        .executableTarget(name: "loyaltyd", dependencies: ["LoyaltyServer"]),
+        .executableTarget(name: "loyaltyctl", dependencies: ["LoyaltyStore", "LoyaltyCore"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
+        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
+        .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore"]),
+        .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore"]),
+    ]
+)

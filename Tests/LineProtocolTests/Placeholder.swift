@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderLineProtocolTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderLoyaltyCoreTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderPostgresTests: XCTestCase { func testNothing() {} }

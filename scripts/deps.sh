@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the system packages the build, the server and the tests need, only where missing.
+set -euo pipefail
+missing=()
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
+[ -n "$pg_bin" ] && [ -f "$(dirname "$pg_bin")/lib/pgcrypto.so" ] || missing+=(postgresql-contrib)
+pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev pkg-config)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

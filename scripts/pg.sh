@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# A PostgreSQL cluster of the project's own.
+#   scripts/pg.sh start DIR PORT   create (once) and start; prints the conninfo URL on stdout
+#   scripts/pg.sh stop DIR         stop it (fast shutdown)
+# As root the cluster runs as an unprivileged user, since PostgreSQL refuses to run as root.
+set -euo pipefail
+cmd=${1:?usage: pg.sh start DIR PORT | stop DIR}
+dir=${2:?data directory}
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$pg_bin/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found (run scripts/deps.sh)" >&2; exit 1; }
+run_as=""
+if [ "$(id -u)" -eq 0 ]; then
+  id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  run_as="runuser -u postgres --"
+fi
+mkdir -p "$(dirname "$dir")"
+data="$dir"
+if [ -n "$run_as" ]; then
+  # The unprivileged user may not be able to reach a checkout under /root: keep the data
+  # outside then, and leave a link where it is expected.
+  if [ ! -e "$dir" ]; then
+    mkdir -p "$dir" && chown postgres: "$dir"
+    if ! $run_as test -w "$dir"; then
+      rmdir "$dir"
+      outside=$(mktemp -d /var/tmp/loyalty-pg.XXXXXX)
+      chown postgres: "$outside"
+      ln -s "$outside" "$dir"
+    fi
+  fi
+  data=$(readlink -f "$dir")
+fi
+ctl() { $run_as "$pg_bin/pg_ctl" -D "$data" "$@"; }
+case "$cmd" in
+  start)
+    port=${3:?port}
+    if [ ! -f "$data/PG_VERSION" ]; then
+      mkdir -p "$data"; [ -z "$run_as" ] || chown postgres: "$data"
+      $run_as "$pg_bin/initdb" -D "$data" -U loyalty --auth=trust -E UTF8 --locale=C.UTF-8 >"$data.initdb.log" 2>&1 \
+        || { cat "$data.initdb.log" >&2; exit 1; }
+      cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 200
+shared_buffers = 256MB
+log_min_messages = warning
+CONF
+    fi
+    sed -i "s/^port = .*//" "$data/postgresql.conf"
+    echo "port = $port" >>"$data/postgresql.conf"
+    if ! ctl status >/dev/null 2>&1; then
+      ctl -l "$data/server.log" -w -t 60 start >/dev/null || { tail -n 20 "$data/server.log" >&2; exit 1; }
+    fi
+    for db in loyalty; do
+      "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U loyalty -d postgres -qtAc "select 1 from pg_database where datname='$db'" | grep -q 1 \
+        || "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U loyalty "$db"
+    done
+    echo "postgresql://loyalty@127.0.0.1:$port/loyalty"
+    ;;
+  stop)
+    if [ -f "$data/PG_VERSION" ] && ctl status >/dev/null 2>&1; then ctl -m fast -w stop >/dev/null; fi
+    ;;
+  *) echo "pg.sh: unknown command $cmd" >&2; exit 2 ;;
+esac
