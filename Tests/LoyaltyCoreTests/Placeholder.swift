@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLoyaltyCoreTests: XCTestCase { func testNothing() {} }
