@@ -128,8 +128,8 @@ extension LocalDate {
     /// Quotient rounded toward negative infinity and the matching non-negative remainder.
     static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         assert(divisor > 0)
-        let remainder = ((value % divisor) + divisor) % divisor
-        return ((value - remainder) / divisor, remainder)
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 
     static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
