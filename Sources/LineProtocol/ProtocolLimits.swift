@@ -23,6 +23,15 @@ public struct ProtocolLimits: Sendable, Equatable {
         maxArguments: Int = 1024,
         maxBufferedBytes: Int = 4 * 1024 * 1024
     ) {
+        self.maxInlineLineBytes = maxInlineLineBytes
+        self.maxBulkBytes = maxBulkBytes
+        self.maxArguments = maxArguments
+        self.maxBufferedBytes = maxBufferedBytes
+        assertValid()
+    }
+
+    /// Checked again by `RequestDecoder.init`, since the fields are mutable after `init`.
+    func assertValid() {
         precondition(maxInlineLineBytes > 0, "maxInlineLineBytes must be positive")
         precondition(maxBulkBytes > 0, "maxBulkBytes must be positive")
         precondition(maxArguments > 0, "maxArguments must be positive")
@@ -30,10 +39,6 @@ public struct ProtocolLimits: Sendable, Equatable {
             maxInlineLineBytes <= maxBufferedBytes - 2,
             "an inline line and its CRLF must fit in maxBufferedBytes"
         )
-        self.maxInlineLineBytes = maxInlineLineBytes
-        self.maxBulkBytes = maxBulkBytes
-        self.maxArguments = maxArguments
-        self.maxBufferedBytes = maxBufferedBytes
     }
 
     /// 64 KiB inline lines, 1 MiB bulk strings, 1024 arguments, 4 MiB per request.

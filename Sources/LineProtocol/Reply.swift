@@ -27,10 +27,16 @@ public enum Reply: Sendable, Equatable {
         switch self {
         case .simple(let text):
             buffer.append(UInt8(ascii: "+"))
-            appendLine(text, to: &buffer)
+            appendSingleLine(text, to: &buffer)
+            buffer.append(contentsOf: crlf)
         case .error(let code, let message):
             buffer.append(UInt8(ascii: "-"))
-            appendLine(message.isEmpty ? code : code + " " + message, to: &buffer)
+            appendSingleLine(code, to: &buffer)
+            if !message.isEmpty {
+                buffer.append(UInt8(ascii: " "))
+                appendSingleLine(message, to: &buffer)
+            }
+            buffer.append(contentsOf: crlf)
         case .integer(let value):
             appendHeader(UInt8(ascii: ":"), value, to: &buffer)
         case .bulk(let bytes):
@@ -61,7 +67,8 @@ private func appendHeader(_ marker: UInt8, _ value: Int64, to buffer: inout [UIn
     buffer.append(contentsOf: crlf)
 }
 
-private func appendLine(_ text: String, to buffer: inout [UInt8]) {
+/// Appends `text` with CR and LF trimmed from its ends and turned into spaces inside.
+private func appendSingleLine(_ text: String, to buffer: inout [UInt8]) {
     let isLineBreak = { (byte: UInt8) in byte == ASCII.cr || byte == ASCII.lf }
     let utf8 = text.utf8
     if utf8.contains(where: isLineBreak) {
@@ -71,5 +78,4 @@ private func appendLine(_ text: String, to buffer: inout [UInt8]) {
     } else {
         buffer.append(contentsOf: utf8)
     }
-    buffer.append(contentsOf: crlf)
 }

@@ -52,6 +52,7 @@ public struct RequestDecoder: Sendable {
     static let retainedCapacityMaxBytes = 256 * 1024
 
     public init(limits: ProtocolLimits = .default) {
+        limits.assertValid()
         self.limits = limits
     }
 
