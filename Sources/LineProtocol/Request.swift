@@ -1,0 +1,29 @@
+/// One decoded client request: the command name and its arguments, as raw bytes.
+public struct Request: Sendable, Equatable {
+    /// Every word, command name first. Raw bytes because arguments may be binary or non-UTF-8.
+    public var arguments: [[UInt8]]
+    /// True if the request came as a typed inline line rather than a RESP array.
+    public var isInline: Bool
+
+    public init(arguments: [[UInt8]], isInline: Bool) {
+        self.arguments = arguments
+        self.isInline = isInline
+    }
+
+    /// `arguments[0]` with ASCII letters uppercased, for case-insensitive command lookup;
+    /// "" if there are no arguments. Invalid UTF-8 becomes U+FFFD, which matches no command.
+    public var commandName: String {
+        guard let name = arguments.first else { return "" }
+        return String(decoding: name.map(asciiUppercased), as: UTF8.self)
+    }
+
+    /// The argument at `index` decoded as UTF-8; nil if out of range or not valid UTF-8.
+    public func string(_ index: Int) -> String? {
+        guard arguments.indices.contains(index) else { return nil }
+        return String(validating: arguments[index], as: UTF8.self)
+    }
+}
+
+private func asciiUppercased(_ byte: UInt8) -> UInt8 {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 0x20 : byte
+}

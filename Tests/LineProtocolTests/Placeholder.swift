@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLineProtocolTests: XCTestCase { func testNothing() {} }

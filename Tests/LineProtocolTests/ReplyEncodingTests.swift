@@ -1,0 +1,68 @@
+import LineProtocol
+import XCTest
+
+/// Replies are exactly RESP2 as Redis clients parse it.
+final class ReplyEncodingTests: XCTestCase {
+    private func assertEncodes(_ reply: Reply, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(String(decoding: reply.encoded, as: UTF8.self), expected, file: file, line: line)
+    }
+
+    func testSimpleStrings() {
+        assertEncodes(.ok, "+OK\r\n")
+        assertEncodes(.simple("QUEUED"), "+QUEUED\r\n")
+    }
+
+    func testErrors() {
+        assertEncodes(.error(code: "ERR", message: "unknown command 'FOO'"), "-ERR unknown command 'FOO'\r\n")
+        assertEncodes(.error(code: "INSUFFICIENT", message: ""), "-INSUFFICIENT\r\n")
+    }
+
+    func testLineBreaksCannotEscapeALine() {
+        // Trimmed at the ends, turned into spaces inside, as Redis does.
+        assertEncodes(.error(code: "INVALID", message: "bad\r\nvalue\nhere\r\n"), "-INVALID bad  value here\r\n")
+        assertEncodes(.simple("\r\nOK\r"), "+OK\r\n")
+        assertEncodes(.simple("\n"), "+\r\n")
+    }
+
+    func testIntegers() {
+        assertEncodes(.integer(0), ":0\r\n")
+        assertEncodes(.integer(42), ":42\r\n")
+        assertEncodes(.integer(-7), ":-7\r\n")
+        assertEncodes(.integer(1_000_000), ":1000000\r\n")
+        assertEncodes(.integer(.max), ":9223372036854775807\r\n")
+        assertEncodes(.integer(.min), ":-9223372036854775808\r\n")
+    }
+
+    func testBulkStrings() {
+        assertEncodes(.bulk("hello"), "$5\r\nhello\r\n")
+        assertEncodes(.bulk(""), "$0\r\n\r\n")
+        assertEncodes(.bulk("é"), "$2\r\né\r\n")
+        XCTAssertEqual(Reply.bulk([0, 13, 10, 0xFF]).encoded, Array("$4\r\n".utf8) + [0, 13, 10, 0xFF] + [13, 10])
+    }
+
+    func testNull() {
+        assertEncodes(.null, "$-1\r\n")
+    }
+
+    func testArrays() {
+        assertEncodes(.array([]), "*0\r\n")
+        assertEncodes(
+            .array([.bulk("T-1"), .integer(150), .null, .array([.simple("x"), .error(code: "ERR", message: "e")])]),
+            "*4\r\n$3\r\nT-1\r\n:150\r\n$-1\r\n*2\r\n+x\r\n-ERR e\r\n"
+        )
+    }
+
+    func testEncodeAppendsToExistingBuffer() {
+        var buffer = Array("+PONG\r\n".utf8)
+        Reply.integer(5).encode(into: &buffer)
+        Reply.ok.encode(into: &buffer)
+        XCTAssertEqual(String(decoding: buffer, as: UTF8.self), "+PONG\r\n:5\r\n+OK\r\n")
+    }
+
+    func testArrayOfBulksIsARequestTheDecoderReadsBack() throws {
+        let arguments: [[UInt8]] = [Array("ECHO".utf8), [0, 13, 10], []]
+        var decoder = RequestDecoder()
+        decoder.append(Reply.array(arguments.map(Reply.bulk)).encoded)
+        XCTAssertEqual(try decoder.next(), Request(arguments: arguments, isInline: false))
+    }
+}
