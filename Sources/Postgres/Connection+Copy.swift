@@ -16,9 +16,9 @@ extension Connection {
         do {
             guard let start = OwnedResult(PQexec(live, copySQL)) else { throw failureWithoutResult() }
             guard start.status == PGRES_COPY_IN else {
-                let error = start.succeeded
-                    ? PostgresError(code: .copyFailed, message: "not a COPY FROM STDIN: \(copySQL)")
-                    : failure(start)
+                let error = start.status == PGRES_FATAL_ERROR
+                    ? failure(start)
+                    : PostgresError(code: .copyFailed, message: "not a COPY FROM STDIN: \(copySQL)")
                 abandonCopy(start.status)
                 throw error
             }
