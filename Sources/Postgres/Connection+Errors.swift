@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// Turning libpq failures into `PostgresError`, and forgetting server-side state when the
 /// connection is gone.
