@@ -1,0 +1,69 @@
+import CLibPQ
+
+/// Statements: simple-protocol `execute` and prepared, parameterized `query`.
+extension Connection {
+    /// Runs a parameterized statement with text parameters and text results.
+    ///
+    /// Prepared automatically: the first use of a SQL text on this connection prepares it under a
+    /// generated name, later uses only execute it. At most `preparedStatementsMax` stay prepared;
+    /// the least recently used is deallocated to make room.
+    public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
+        let name = try preparedName(for: sql)
+        let buffer = try ParameterBuffer(parameters)
+        do {
+            let result = try run { PQexecPrepared($0, name, Int32(parameters.count), buffer.values, nil, nil, 0) }
+            return result.copyOut()
+        } catch {
+            if Self.invalidatesStatement(error) { statements.remove(sql) }
+            throw error
+        }
+    }
+
+    /// Errors after which a prepared statement must be prepared anew: it no longer exists (26000,
+    /// e.g. after `DEALLOCATE ALL`), or the schema changed its result type (0A000, "cached plan must
+    /// not change result type"). The server may keep the stale one until the connection closes.
+    static func invalidatesStatement(_ error: PostgresError) -> Bool {
+        error.sqlState == "26000" || error.sqlState == "0A000"
+    }
+
+    /// Runs one or more statements without parameters through the simple protocol, for
+    /// migrations and DDL. Only the last statement's result is kept, so it returns nothing.
+    public func execute(_ sql: String) throws(PostgresError) {
+        precondition(!sql.utf8.contains(0), "SQL text contains a NUL byte")
+        _ = try run { PQexec($0, sql) }
+    }
+
+    /// Runs one synchronous libpq call; returns its result when the statement ran, else throws
+    /// and leaves the connection idle again.
+    func run(_ call: (OpaquePointer) -> OpaquePointer?) throws(PostgresError) -> OwnedResult {
+        guard let result = OwnedResult(call(live)) else { throw failureWithoutResult() }
+        guard result.succeeded else {
+            let error = failure(result)
+            abandonCopy(result.status)
+            throw error
+        }
+        return result
+    }
+
+    /// The prepared name for `sql`, preparing it first when this connection has not yet.
+    private func preparedName(for sql: String) throws(PostgresError) -> String {
+        if let name = statements.lookup(sql) { return name }
+        precondition(!sql.utf8.contains(0), "SQL text contains a NUL byte")
+        try deallocate(statements.victims(toFit: 1))
+        let name = statements.makeName()
+        _ = try run { PQprepare($0, name, sql, 0, nil) }
+        statements.insert(sql, name: name)
+        return name
+    }
+
+    /// Deallocates prepared statements on the server in one round trip, then forgets them.
+    func deallocate(_ victims: [(sql: String, name: String)]) throws(PostgresError) {
+        guard !victims.isEmpty else { return }
+        // Names are generated here ("stmt_N"), so they need no quoting.
+        let sql = victims.map { "DEALLOCATE \($0.name)" }.joined(separator: "; ")
+        _ = try run { PQexec($0, sql) }
+        for victim in victims {
+            statements.remove(victim.sql)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import CLibPQ
+import Foundation
+import Glibc
+
+/// One libpq connection, used in blocking mode.
+///
+/// Not `Sendable`: one thread uses it at a time (the pool hands it out). Every call returns only
+/// after its results are read and copied out, so the connection is idle again between calls.
+public final class Connection {
+    /// Statements kept prepared per connection; the least recently used are deallocated past this.
+    public static let preparedStatementsMax = 512
+    /// Used unless the conninfo names its own `connect_timeout`; libpq's default is to wait forever.
+    static let connectTimeoutSecondsDefault = 10
+
+    /// nil once closed.
+    private(set) var handle: OpaquePointer?
+    var statements = StatementCache(capacity: Connection.preparedStatementsMax)
+
+    /// Connects with `conninfo` as given to libpq (keyword/value string or URI).
+    ///
+    /// `client_encoding` is always UTF8, since values are decoded as Swift strings; a
+    /// `connect_timeout` of 10 seconds applies unless `conninfo` sets one.
+    public init(conninfo: String) throws(PostgresError) {
+        // Processed in order: the default timeout first so conninfo can override it, the
+        // encoding last so nothing can.
+        let keywords = try ParameterBuffer(["connect_timeout", "dbname", "client_encoding", nil])
+        let values = try ParameterBuffer(["\(Self.connectTimeoutSecondsDefault)", conninfo, "UTF8", nil])
+        guard let handle = PQconnectdbParams(keywords.values, values.values, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.libpqMessage(handle)
+            PQfinish(handle)
+            throw PostgresError(code: .connectionFailed, message: message)
+        }
+        // libpq prints notices ("relation already exists, skipping") to stderr by default.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        self.handle = handle
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the connection; later calls on it are a programming error. Idempotent.
+    public func close() {
+        guard let handle else { return }
+        PQfinish(handle)
+        self.handle = nil
+        statements.removeAll()
+    }
+
+    /// Connected, not inside a failed transaction and not mid-pipeline: fit to be used again.
+    public var isHealthy: Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        guard PQpipelineStatus(handle) == PQ_PIPELINE_OFF else { return false }
+        let transaction = PQtransactionStatus(handle)
+        return transaction == PQTRANS_IDLE || transaction == PQTRANS_INTRANS
+    }
+
+    /// Healthy and outside any transaction block: what a pool may hand to the next user.
+    var isReusable: Bool {
+        isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// True when the server sent something to an idle connection: in practice the FATAL message
+    /// and EOF of a backend that was terminated or a server shutting down. Costs one poll(2).
+    var hasUnreadInput: Bool {
+        var descriptor = pollfd(fd: PQsocket(live), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
+    }
+
+    /// The server's version as an integer, e.g. 150004 for 15.4.
+    public var serverVersion: Int {
+        Int(PQserverVersion(live))
+    }
+
+    /// The open handle; using a closed connection is a programming error.
+    var live: OpaquePointer {
+        guard let handle else { preconditionFailure("connection used after close()") }
+        return handle
+    }
+
+    /// Quotes an identifier for SQL text, for the rare DDL that cannot take a parameter
+    /// (`CREATE DATABASE`): doubles embedded quotes and wraps the name in double quotes, as
+    /// libpq's `PQescapeIdentifier` does for UTF-8 text.
+    public static func escapeIdentifier(_ identifier: String) -> String {
+        precondition(!identifier.utf8.contains(0), "identifier contains a NUL byte")
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func libpqMessage(_ handle: OpaquePointer) -> String {
+        String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,170 @@
+import Postgres
+import XCTest
+
+final class ConnectionTests: DatabaseTestCase {
+    func testParametersRoundTripIncludingNullUnicodeAndSQLText() throws {
+        let tricky = "'); DROP TABLE notes; --"
+        let unicode = "héllo wörld 🌍 日本語"
+        let row = try connection.query(
+            "SELECT $1::text AS missing, $2::text AS unicode, $3::text AS tricky, $4::int8 + 1 AS next",
+            [nil, unicode, tricky, "41"]
+        ).first!
+        XCTAssertNil(row["missing"])
+        XCTAssertEqual(row["unicode"], unicode)
+        XCTAssertEqual(row["tricky"], tricky)
+        XCTAssertEqual(try row.int64("next"), 42)
+    }
+
+    func testSQLLookingParametersAreStoredNotRun() throws {
+        try connection.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text)")
+        let bodies = ["x'); DROP TABLE notes; --", "$1", "\\'; SELECT pg_sleep(10); --", "a\"b"]
+        for body in bodies {
+            let inserted = try connection.query("INSERT INTO notes (body) VALUES ($1)", [body])
+            XCTAssertEqual(inserted.affectedRows, 1)
+        }
+        let stored = try connection.query("SELECT body FROM notes ORDER BY id")
+        XCTAssertEqual(stored.rows.map { $0["body"] }, bodies)
+    }
+
+    func testResultShapeAndRowAccessors() throws {
+        let result = try connection.query(
+            "SELECT 7::int8 AS n, NULL::int8 AS maybe, true AS yes, false AS no, 'abc' AS word"
+        )
+        XCTAssertEqual(result.columns, ["n", "maybe", "yes", "no", "word"])
+        XCTAssertEqual(result.count, 1)
+        let row = try XCTUnwrap(result.first)
+        XCTAssertEqual(try row.int("n"), 7)
+        XCTAssertEqual(row[0], "7")
+        XCTAssertNil(try row.optionalInt64("maybe"))
+        XCTAssertEqual(try row.optionalInt64("n"), 7)
+        XCTAssertTrue(try row.bool("yes"))
+        XCTAssertFalse(try row.bool("no"))
+        XCTAssertEqual(expectPostgresError { try row.int64("maybe") }?.code, .unexpectedResult)
+        XCTAssertEqual(expectPostgresError { try row.string("maybe") }?.code, .unexpectedResult)
+        XCTAssertEqual(expectPostgresError { try row.int64("word") }?.code, .unexpectedResult)
+        XCTAssertEqual(expectPostgresError { try row.bool("word") }?.code, .unexpectedResult)
+        XCTAssertNil(try connection.query("SELECT 1 WHERE false").first)
+    }
+
+    func testUniqueViolationCarriesSQLStateAndConstraint() throws {
+        try connection.execute("CREATE TABLE members (email text CONSTRAINT members_email_key UNIQUE)")
+        _ = try connection.query("INSERT INTO members VALUES ($1)", ["a@example.com"])
+        let error = expectPostgresError { try connection.query("INSERT INTO members VALUES ($1)", ["a@example.com"]) }
+        XCTAssertEqual(error?.code, .server)
+        XCTAssertEqual(error?.sqlState, "23505")
+        XCTAssertEqual(error?.constraint, "members_email_key")
+        XCTAssertNotNil(error?.detail)
+        XCTAssertEqual(error?.isUniqueViolation, true)
+        XCTAssertEqual(error?.isUnavailable, false)
+        XCTAssertEqual(error?.isSerializationFailure, false)
+        // The failed statement leaves the connection usable.
+        XCTAssertTrue(connection.isHealthy)
+        XCTAssertEqual(try connection.query("SELECT count(*) AS n FROM members").first!.int("n"), 1)
+    }
+
+    func testSyntaxErrorAndDivisionByZeroCarrySQLState() throws {
+        let syntax = expectPostgresError { try connection.query("SELEC 1") }
+        XCTAssertEqual(syntax?.sqlState, "42601")
+        XCTAssertEqual(syntax?.code, .server)
+        let division = expectPostgresError { try connection.query("SELECT 1 / $1::int AS q", ["0"]) }
+        XCTAssertEqual(division?.sqlState, "22012")
+        XCTAssertEqual(division?.message, "division by zero")
+        let simple = expectPostgresError { try connection.execute("SELECT 1; SELECT 1 / 0") }
+        XCTAssertEqual(simple?.sqlState, "22012")
+        XCTAssertTrue(connection.isHealthy)
+    }
+
+    func testExecuteRunsSeveralStatements() throws {
+        try connection.execute("CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2); INSERT INTO t VALUES (3)")
+        XCTAssertEqual(try connection.query("SELECT sum(n) AS s FROM t").first!.int("s"), 6)
+    }
+
+    func testAffectedRows() throws {
+        try connection.execute("CREATE TABLE t (n int)")
+        XCTAssertEqual(try connection.query("INSERT INTO t SELECT generate_series(1, 5)").affectedRows, 5)
+        XCTAssertEqual(try connection.query("UPDATE t SET n = n + 1 WHERE n > $1::int", ["2"]).affectedRows, 3)
+        XCTAssertEqual(try connection.query("DELETE FROM t WHERE n < 0").affectedRows, 0)
+        XCTAssertEqual(try connection.query("SELECT * FROM t").affectedRows, 5)
+    }
+
+    func testPreparedStatementIsPreparedOnceAndReused() throws {
+        let sql = "SELECT $1::int * 2 AS doubled"
+        for value in 0..<50 {
+            XCTAssertEqual(try connection.query(sql, [String(value)]).first!.int("doubled"), value * 2)
+        }
+        let prepared = try connection.query(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", [sql])
+        XCTAssertEqual(try prepared.first!.int("n"), 1)
+    }
+
+    func testPreparedStatementsStayWithinTheLimit() throws {
+        let limit = Connection.preparedStatementsMax
+        for value in 0..<(limit + 20) {
+            XCTAssertEqual(try connection.query("SELECT \(value) AS v").first!.int("v"), value)
+        }
+        let prepared = try connection.query("SELECT count(*) AS n FROM pg_prepared_statements")
+        // The query counting them is prepared too, inside the limit.
+        XCTAssertEqual(try prepared.first!.int("n"), limit)
+        // The most recently used are the ones kept.
+        let last = try connection.query(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", ["SELECT \(limit + 19) AS v"])
+        XCTAssertEqual(try last.first!.int("n"), 1)
+    }
+
+    func testStatementDeallocatedBehindOurBackIsPreparedAgain() throws {
+        let sql = "SELECT 1 AS one"
+        _ = try connection.query(sql)
+        try connection.execute("DEALLOCATE ALL")
+        XCTAssertEqual(expectPostgresError { try connection.query(sql) }?.sqlState, "26000")
+        XCTAssertEqual(try connection.query(sql).first!.int("one"), 1)
+    }
+
+    func testNulInParameterIsRefused() throws {
+        let error = expectPostgresError { try connection.query("SELECT $1::text AS t", ["a\u{0}b"]) }
+        XCTAssertEqual(error?.code, .invalidParameter)
+        XCTAssertTrue(connection.isHealthy)
+    }
+
+    func testClientEncodingIsAlwaysUTF8() throws {
+        let latin = try Connection(conninfo: database.conninfo + "?client_encoding=LATIN1")
+        defer { latin.close() }
+        XCTAssertEqual(try latin.query("SHOW client_encoding").first![0], "UTF8")
+        XCTAssertEqual(try latin.query("SELECT $1::text AS t", ["ñ€"]).first!["t"], "ñ€")
+    }
+
+    func testServerVersionIsFifteenOrLater() {
+        XCTAssertGreaterThanOrEqual(connection.serverVersion, 150_000)
+    }
+
+    func testEscapedIdentifierNamesADatabase() throws {
+        let name = database.name + "_odd \"name\""
+        try database.admin.execute("CREATE DATABASE \(Connection.escapeIdentifier(name))")
+        defer { try? database.admin.execute("DROP DATABASE \(Connection.escapeIdentifier(name))") }
+        let found = try database.admin.query("SELECT count(*) AS n FROM pg_database WHERE datname = $1", [name])
+        XCTAssertEqual(try found.first!.int("n"), 1)
+    }
+
+    func testBadConninfoIsConnectionFailedAndUnavailable() {
+        let unreachable = expectPostgresError { try Connection(conninfo: "postgresql://nobody@127.0.0.1:1/none") }
+        XCTAssertEqual(unreachable?.code, .connectionFailed)
+        XCTAssertEqual(unreachable?.isUnavailable, true)
+        XCTAssertFalse(unreachable?.message.isEmpty ?? true)
+        let malformed = expectPostgresError { try Connection(conninfo: "host=127.0.0.1 nonsense_keyword=1") }
+        XCTAssertEqual(malformed?.code, .connectionFailed)
+    }
+
+    func testTerminatedBackendIsConnectionLost() throws {
+        _ = try connection.query("SELECT 1")
+        try database.terminate(pid: try database.backendPID(of: connection))
+        let error = expectPostgresError { try connection.query("SELECT 1") }
+        XCTAssertEqual(error?.code, .connectionLost)
+        XCTAssertEqual(error?.isUnavailable, true)
+        XCTAssertFalse(connection.isHealthy)
+    }
+
+    func testCloseIsIdempotent() {
+        connection.close()
+        connection.close()
+        XCTAssertFalse(connection.isHealthy)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderPostgresTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,87 @@
+import Postgres
+import XCTest
+
+final class TransactionTests: DatabaseTestCase {
+    private struct BodyFailed: Error {}
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try connection.execute("CREATE TABLE accounts (id int PRIMARY KEY, points int8 NOT NULL)")
+    }
+
+    private func accountCount() throws -> Int {
+        try connection.query("SELECT count(*) AS n FROM accounts").first!.int("n")
+    }
+
+    func testCommitKeepsWritesAndReturnsBodyValue() throws {
+        let value = try connection.transaction { connection in
+            _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
+            _ = try connection.query("INSERT INTO accounts VALUES (2, 50)")
+            return "done"
+        }
+        XCTAssertEqual(value, "done")
+        XCTAssertEqual(try accountCount(), 2)
+        XCTAssertTrue(connection.isHealthy)
+    }
+
+    func testThrowingBodyRollsBackAndRethrows() throws {
+        XCTAssertThrowsError(try connection.transaction { connection in
+            _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
+            throw BodyFailed()
+        }) { XCTAssertTrue($0 is BodyFailed) }
+        XCTAssertEqual(try accountCount(), 0)
+        // The connection is outside any transaction again: a new one can start.
+        try connection.transaction { _ = try $0.query("INSERT INTO accounts VALUES (3, 1)") }
+        XCTAssertEqual(try accountCount(), 1)
+    }
+
+    func testFailingStatementRollsBackEarlierWrites() throws {
+        let error = expectPostgresError {
+            try connection.transaction { connection in
+                _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
+                _ = try connection.query("INSERT INTO accounts VALUES (1, 200)")
+            }
+        }
+        XCTAssertEqual(error?.isUniqueViolation, true)
+        XCTAssertEqual(try accountCount(), 0)
+    }
+
+    func testSwallowedErrorIsNotReportedAsCommitted() throws {
+        let error = expectPostgresError {
+            try connection.transaction { connection in
+                _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
+                _ = try? connection.query("SELECT 1 / 0")
+            }
+        }
+        XCTAssertEqual(error?.code, .unexpectedResult)
+        XCTAssertEqual(try accountCount(), 0)
+    }
+
+    func testIsolationLevelIsApplied() throws {
+        for (level, name) in [
+            (IsolationLevel.readCommitted, "read committed"), (.repeatableRead, "repeatable read"),
+            (.serializable, "serializable"),
+        ] {
+            let shown = try connection.transaction(level) { try $0.query("SHOW transaction_isolation").first![0] }
+            XCTAssertEqual(shown, name)
+        }
+    }
+
+    func testConcurrentSerializableWritesReportSerializationFailure() throws {
+        try connection.execute("INSERT INTO accounts VALUES (1, 0), (2, 0)")
+        let other = try database.connect()
+        defer { other.close() }
+        // Write skew: each reads the sum, then writes a different row; one of them must fail.
+        try connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        try other.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        _ = try connection.query("SELECT sum(points) FROM accounts")
+        _ = try other.query("SELECT sum(points) FROM accounts")
+        _ = try connection.query("UPDATE accounts SET points = 1 WHERE id = 1")
+        _ = try other.query("UPDATE accounts SET points = 1 WHERE id = 2")
+        try connection.execute("COMMIT")
+        let error = expectPostgresError { try other.execute("COMMIT") }
+        XCTAssertEqual(error?.sqlState, "40001")
+        XCTAssertEqual(error?.isSerializationFailure, true)
+        XCTAssertEqual(error?.isUnavailable, false)
+    }
+}
