@@ -1,0 +1,30 @@
+# The two commands a fresh machine needs: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run     install what is missing, build, start PostgreSQL under .loyalty/ (unless DATABASE_URL), migrate, load the demo, serve"
+	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
+	@echo "make build   debug build"
+	@echo "make stop    stop the embedded PostgreSQL of make run"
+	@echo "make clean   remove build output (keeps .loyalty/)"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	swift build
+
+run: deps
+	@scripts/run.sh
+
+test: deps
+	@scripts/test.sh
+
+stop:
+	@scripts/pg.sh stop .loyalty/pg
+
+clean:
+	rm -rf .build
+
+.PHONY: help deps build run test stop clean

@@ -1,0 +1,78 @@
+import LineProtocol
+import LoyaltyCore
+import LoyaltyStore
+
+/// Member reads and enrolment: agents for any member, members for themselves only.
+let memberCommands: [Command] = [
+    Command("ENROLL", arity: 2...4, access: .agents, writes: true, "ENROLL number [name=..] [email=..]") { args, session, services throws(LoyaltyError) in
+        let number = try args.memberNumber(1)
+        var name = "", email = ""
+        for field in try args.fields(from: 2) {
+            switch field.name {
+            case "name": name = field.value
+            case "email": email = field.value
+            default: throw .invalid("unknown field \(field.name) (name=, email=)")
+            }
+        }
+        try services.store.enroll(number: number, name: name, email: email, actor: try signedIn(session))
+        return .ok
+    },
+    Command("BALANCE", arity: 2...2, access: .agentsAndMembers, "points available to redeem") { args, session, services throws(LoyaltyError) in
+        .integer(try services.store.available(number: try ownMember(args, 1, session)))
+    },
+    Command("MEMBER", arity: 2...2, access: .agentsAndMembers, "field/value pairs") { args, session, services throws(LoyaltyError) in
+        let m = try services.store.member(number: try ownMember(args, 1, session))
+        let fields: [(String, Reply)] = [
+            ("number", .bulk(m.number)), ("name", .bulk(m.name)), ("email", .bulk(m.email)), ("status", .bulk(m.status)),
+            ("tier", .bulk(m.tier.name)), ("tier_until", optionalBulk(m.tierUntil?.description)),
+            ("balance", .bulk(String(m.balance))), ("available", .bulk(String(m.available))), ("held", .bulk(String(m.held))),
+            ("qualifying", .bulk(String(m.qualifying))), ("period_end", .bulk(m.periodEnd.description)),
+            ("next_tier", optionalBulk(m.nextTier?.name)), ("to_next_tier", optionalBulk(m.toNextTier.map(String.init))),
+            ("last_activity", optionalBulk(m.lastActivity?.description)),
+            ("expiring_points", optionalBulk(m.expiringPoints.map(String.init))),
+            ("expiring_on", optionalBulk(m.expiringOn?.description)),
+        ]
+        return .array(fields.flatMap { [.bulk($0.0), $0.1] })
+    },
+    Command("TIER", arity: 2...2, access: .agentsAndMembers,
+            "[tier, tier_until, qualifying_this_period, period_end, next_tier, to_next_tier]") { args, session, services throws(LoyaltyError) in
+        let t = try services.store.tierStatus(number: try ownMember(args, 1, session))
+        return .array([.bulk(t.tier.name), optionalBulk(t.tierUntil?.description), .integer(t.qualifying),
+                       .bulk(t.periodEnd.description), optionalBulk(t.nextTier?.name), t.toNextTier.map(Reply.integer) ?? .null])
+    },
+    Command("STATEMENT", arity: 2...6, access: .agentsAndMembers, "STATEMENT number [LIMIT n] [BEFORE entry-id]") { args, session, services throws(LoyaltyError) in
+        let number = try ownMember(args, 1, session)
+        var limit: Int?, before: Int64?
+        var index = 2
+        while index < args.count {
+            guard index + 1 < args.count else { throw .syntax("syntax error: \(try args.text(index)) needs a value") }
+            switch try args.text(index).uppercased() {
+            case "LIMIT" where limit == nil:
+                limit = Int(try args.integer(index + 1, "LIMIT", 1...Int64(services.store.limits.statementLimitMax)))
+            case "BEFORE" where before == nil:
+                before = try args.integer(index + 1, "BEFORE", 1...Int64.max)
+            default:
+                throw .syntax("syntax error: expected LIMIT n or BEFORE entry-id")
+            }
+            index += 2
+        }
+        return .array(try services.store.statement(number: number, limit: limit, before: before).map { e in
+            .array([.integer(e.entryID), .bulk(e.postedAt), .bulk(e.kind), .integer(e.points), .integer(e.qualifying),
+                    .bulk(e.source), .bulk(e.reference)])
+        })
+    },
+]
+
+func optionalBulk(_ text: String?) -> Reply { text.map(Reply.bulk) ?? .null }
+
+func signedIn(_ session: Session) throws(LoyaltyError) -> Principal {
+    guard let principal = session.principal else { throw .noAuth("authentication required") }
+    return principal
+}
+
+/// The member argument, which a member principal may name only if it is itself.
+func ownMember(_ args: Arguments, _ index: Int, _ session: Session) throws(LoyaltyError) -> String {
+    let number = try args.memberNumber(index)
+    guard try signedIn(session).mayActOn(member: number) else { throw .noPermission("a member may act only on itself") }
+    return number
+}

@@ -1,0 +1,96 @@
+import LineProtocol
+import LoyaltyCore
+import LoyaltyStore
+
+/// Partner transactions: a partner acts only on its own.
+let partnerCommands: [Command] = [
+    Command("ACCRUE", arity: 4...16, access: .partners, writes: true, queuesInBatch: true,
+            "ACCRUE txn-id number activity-date [field=value ...]") { args, session, services throws(LoyaltyError) in
+        let (txnID, member, input) = try parseAccrual(args)
+        let receipt = try services.store.accrue(partner: try signedIn(session), txnID: txnID, member: member, input: input)
+        if !receipt.duplicate { services.metrics.accrualApplied() }
+        return .array([.bulk(receipt.txnID), .integer(receipt.points), .integer(receipt.qualifying)])
+    },
+    Command("REVERSE", arity: 2...3, access: .partners, writes: true, queuesInBatch: true,
+            "REVERSE txn-id [points=n]") { args, session, services throws(LoyaltyError) in
+        let (txnID, points) = try parseReversal(args)
+        let receipt = try services.store.reverse(partner: try signedIn(session), txnID: txnID, points: points)
+        return .array([.bulk(receipt.txnID), .integer(receipt.points), .integer(receipt.qualifying)])
+    },
+    Command("BATCH", arity: 2...3, access: .partners, writes: true,
+            "BATCH BEGIN id | COMMIT | ABORT | STATUS id | ERRORS id") { args, session, services throws(LoyaltyError) in
+        let partner = try signedIn(session)
+        switch (try args.text(1).uppercased(), args.count) {
+        case ("BEGIN", 3):
+            guard session.batch == nil else { throw .syntax("a batch is already open; COMMIT or ABORT it first") }
+            session.batch = OpenBatch(id: try args.clientID(2, "batch-id"))
+            return .ok
+        case ("COMMIT", 2):
+            guard let batch = session.batch else { throw .syntax("no batch is open") }
+            // The batch ends here whatever happens: a failed COMMIT applied nothing and may be resent whole.
+            session.batch = nil
+            let summary = try services.store.commitBatch(partner: partner, batchID: batch.id, lines: batch.lines)
+            services.metrics.batchCommitted(accepted: summary.accepted)
+            return batchSummaryReply(summary)
+        case ("ABORT", 2):
+            guard session.batch != nil else { throw .syntax("no batch is open") }
+            session.batch = nil
+            return .ok
+        case ("STATUS", 3):
+            return batchSummaryReply(try services.store.batchStatus(partner: partner, batchID: try args.clientID(2, "batch-id")))
+        case ("ERRORS", 3):
+            return .array(try services.store.batchErrors(partner: partner, batchID: try args.clientID(2, "batch-id")).map {
+                .array([.integer(Int64($0.line)), .bulk($0.txnID), .bulk($0.code), .bulk($0.message)])
+            })
+        default:
+            throw .syntax("syntax error: BATCH BEGIN id | COMMIT | ABORT | STATUS id | ERRORS id")
+        }
+    },
+]
+
+func batchSummaryReply(_ summary: BatchSummary) -> Reply {
+    .array([.bulk(summary.batchID), .integer(Int64(summary.accepted)), .integer(Int64(summary.duplicates)),
+            .integer(Int64(summary.rejected))])
+}
+
+func parseAccrual(_ args: Arguments) throws(LoyaltyError) -> (String, String, AccrualInput) {
+    let txnID = try args.clientID(1, "txn-id")
+    let member = try args.memberNumber(2)
+    let input = try AccrualInput.parse(activityDate: try args.date(3), fields: try args.fields(from: 4))
+    return (txnID, member, input)
+}
+
+func parseReversal(_ args: Arguments) throws(LoyaltyError) -> (String, Int64?) {
+    let txnID = try args.clientID(1, "txn-id")
+    guard args.count == 3 else { return (txnID, nil) }
+    let fields = try args.fields(from: 2)
+    guard fields.count == 1, fields[0].name == "points", let points = Int64(fields[0].value), points > 0 else {
+        throw .invalid("REVERSE takes points=n with n a positive integer")
+    }
+    return (txnID, points)
+}
+
+/// ACCRUE and REVERSE between BATCH BEGIN and COMMIT: parsed now, applied at COMMIT; a line that
+/// does not parse is queued as rejected so its line number and error come back from BATCH ERRORS.
+func queueInBatch(_ command: Command, _ args: Arguments, session: inout Session, services: Services) throws(LoyaltyError) -> Reply {
+    let queued = session.batch?.lines.count ?? 0
+    guard queued < services.store.limits.batchLinesMax else {
+        throw .limit("a batch holds at most \(services.store.limits.batchLinesMax) lines")
+    }
+    let line = queued + 1
+    let txnID = args.request.string(1) ?? ""
+    let operation: BatchLine.Operation
+    do {
+        if command.name == "ACCRUE" {
+            let (_, member, input) = try parseAccrual(args)
+            operation = .accrue(member: member, input: input)
+        } else {
+            operation = .reverse(points: try parseReversal(args).1)
+        }
+    } catch {
+        operation = .malformed(error)
+    }
+    // Appended in place: copying the batch out and back would make queueing quadratic.
+    session.batch?.lines.append(BatchLine(line: line, txnID: txnID, operation: operation))
+    return .simple("QUEUED")
+}

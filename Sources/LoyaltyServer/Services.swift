@@ -1,0 +1,16 @@
+import Foundation
+import LoyaltyStore
+
+/// What handlers reach: the store, the counters and the configuration. Shared by all workers.
+final class Services: Sendable {
+    static let version = "0.1.0"
+    let store: LoyaltyStore
+    let metrics: Metrics
+    let configuration: ServerConfiguration
+
+    init(store: LoyaltyStore, metrics: Metrics, configuration: ServerConfiguration) {
+        self.store = store
+        self.metrics = metrics
+        self.configuration = configuration
+    }
+}

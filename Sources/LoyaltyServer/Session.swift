@@ -1,0 +1,71 @@
+import LineProtocol
+import LoyaltyCore
+import LoyaltyStore
+
+/// The state of one client connection: who signed in and the batch being queued. Only the
+/// worker serving the connection touches it, one request at a time, in order.
+struct Session {
+    let clientID: Int
+    var principal: Principal?
+    var batch: OpenBatch?
+    /// Set by QUIT: reply, then close.
+    var closeAfterReply = false
+
+    init(clientID: Int) { self.clientID = clientID }
+}
+
+/// A batch between BATCH BEGIN and COMMIT: nothing is applied until COMMIT.
+struct OpenBatch {
+    var id: String
+    var lines: [BatchLine] = []
+}
+
+/// A request's arguments, decoded and validated on demand into typed errors.
+struct Arguments {
+    let request: Request
+    var count: Int { request.arguments.count }
+
+    func text(_ index: Int) throws(LoyaltyError) -> String {
+        guard let text = request.string(index) else {
+            throw index < count ? .invalid("argument \(index) is not valid UTF-8") : .syntax("missing argument \(index)")
+        }
+        return text
+    }
+
+    func memberNumber(_ index: Int) throws(LoyaltyError) -> String {
+        let number = try text(index)
+        guard Identifiers.isMemberNumber(number) else { throw .invalid("malformed member number (1-32 of A-Z a-z 0-9 _ -)") }
+        return number
+    }
+
+    func clientID(_ index: Int, _ what: String) throws(LoyaltyError) -> String {
+        let id = try text(index)
+        guard Identifiers.isClientID(id) else { throw .invalid("\(what) must be 1-64 printable ASCII, no spaces") }
+        return id
+    }
+
+    func integer(_ index: Int, _ what: String, _ range: ClosedRange<Int64>) throws(LoyaltyError) -> Int64 {
+        let text = try text(index)
+        guard let value = Int64(text), range.contains(value) else {
+            throw .invalid("\(what) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func date(_ index: Int) throws(LoyaltyError) -> LocalDate {
+        guard let date = LocalDate(try text(index)) else { throw .invalid("dates are YYYY-MM-DD") }
+        return date
+    }
+
+    /// `field=value` words from `index` on.
+    func fields(from index: Int) throws(LoyaltyError) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        for position in index..<count {
+            guard let field = splitField(request.arguments[position]) else {
+                throw .invalid("expected field=value, got \(request.string(position) ?? "a non-UTF-8 word")")
+            }
+            fields.append(field)
+        }
+        return fields
+    }
+}

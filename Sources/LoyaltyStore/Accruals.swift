@@ -1,0 +1,136 @@
+import LoyaltyCore
+import Postgres
+
+/// The reply to ACCRUE: what was credited, and whether this was a replay of an earlier ACCRUE.
+public struct AccrualReceipt: Sendable, Equatable {
+    public var txnID: String
+    public var points: Int64
+    public var qualifying: Int64
+    public var duplicate: Bool
+}
+
+/// The reply to REVERSE.
+public struct ReversalReceipt: Sendable, Equatable {
+    public var txnID: String
+    public var points: Int64
+    public var qualifying: Int64
+}
+
+extension LoyaltyStore {
+    /// Credits a partner transaction exactly once per (partner, txn-id).
+    public func accrue(partner: Principal, txnID: String, member: String, input: AccrualInput) throws(LoyaltyError) -> AccrualReceipt {
+        let program = try program()
+        let today = try today()
+        return try write { conn in
+            try Self.applyAccrual(conn, program: program, today: today, partner: partner, txnID: txnID,
+                                  member: member, input: input, batchID: nil)
+        }
+    }
+
+    /// Takes back `points` (default: all that remains) of a partner's accrual, with its share of qualifying points.
+    public func reverse(partner: Principal, txnID: String, points: Int64?) throws(LoyaltyError) -> ReversalReceipt {
+        let program = try program()
+        let today = try today()
+        return try write { conn in
+            try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: txnID, points: points)
+        }
+    }
+
+    static func applyAccrual(_ conn: Connection, program: Program, today: LocalDate, partner: Principal, txnID: String,
+                             member: String, input: AccrualInput, batchID: String?) throws -> AccrualReceipt {
+        guard case .partner(let partnerCode, let category) = partner else {
+            throw LoyaltyError.noPermission("only partners accrue")
+        }
+        guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
+        guard Identifiers.isMemberNumber(member) else { throw LoyaltyError.invalid("malformed member number") }
+        let fingerprint = "\(member)|\(input.fingerprint)"
+        if let earlier = try conn.query("""
+            SELECT fingerprint, points, qualifying FROM accruals WHERE partner_code = $1 AND txn_id = $2
+            """, [partnerCode, txnID]).first {
+            guard try earlier.string("fingerprint") == fingerprint else {
+                throw LoyaltyError.conflict("txn-id \(txnID) was already used with different content")
+            }
+            return AccrualReceipt(txnID: txnID, points: try earlier.int64("points"),
+                                  qualifying: try earlier.int64("qualifying"), duplicate: true)
+        }
+        let locked = try LockedMember.lock(conn, member)
+        let tier = program.tier(code: locked.tierCode) ?? program.baseTier
+        let earned = try program.earn(category: category, input: input, tier: tier, today: today)
+        let activity = input.activityDate.description
+        _ = try conn.query("""
+            WITH entry AS (
+                INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference,
+                                            partner_code, amount_minor, currency)
+                VALUES ($1, 'accrual', $2, $3, $4, $5, $6, $5, $7, $8) RETURNING entry_id
+            ), accrual AS (
+                INSERT INTO accruals (partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying,
+                                      entry_id, batch_id)
+                SELECT $5, $6, $1, $9, $4, $2, $3, entry_id, $10 FROM entry
+            ), months AS (
+                INSERT INTO qualifying_months (member_number, month, qualifying)
+                SELECT $1, date_trunc('month', $4::date)::date, $3 WHERE $3::bigint <> 0
+                ON CONFLICT (member_number, month) DO UPDATE SET qualifying = qualifying_months.qualifying + EXCLUDED.qualifying
+            )
+            UPDATE members SET balance = balance + $2, last_activity = greatest(last_activity, $4::date)
+            WHERE member_number = $1
+            """, [member, String(earned.points), String(earned.qualifying), activity, partnerCode, txnID,
+                  input.amount.map { String($0.minorUnits) }, input.amount?.currency, fingerprint, batchID])
+        if earned.qualifying != 0 {
+            try TierKeeper.requalify(conn, program: program, member: member, activityDate: input.activityDate)
+            try TierKeeper.refresh(conn, program: program, member: member, today: today,
+                                   reason: "accrual \(partnerCode)/\(txnID)")
+        }
+        return AccrualReceipt(txnID: txnID, points: earned.points, qualifying: earned.qualifying, duplicate: false)
+    }
+
+    static func applyReversal(_ conn: Connection, program: Program, today: LocalDate, partner: Principal,
+                              txnID: String, points requested: Int64?) throws -> ReversalReceipt {
+        guard case .partner(let partnerCode, _) = partner else { throw LoyaltyError.noPermission("only partners reverse") }
+        guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
+        guard let owner = try conn.query("SELECT member_number FROM accruals WHERE partner_code = $1 AND txn_id = $2",
+                                         [partnerCode, txnID]).first else {
+            if try conn.query("SELECT 1 FROM accruals WHERE txn_id = $1 LIMIT 1", [txnID]).first != nil {
+                throw LoyaltyError.noPermission("txn-id \(txnID) is another partner's transaction")
+            }
+            throw LoyaltyError.notFound("no transaction \(txnID)")
+        }
+        let member = try owner.string("member_number")
+        _ = try LockedMember.lock(conn, member, mustBeActive: false)
+        guard let accrual = try conn.query("""
+            SELECT points, qualifying, reversed_points, reversed_qualifying, activity_date::text
+            FROM accruals WHERE partner_code = $1 AND txn_id = $2 FOR UPDATE
+            """, [partnerCode, txnID]).first else { throw LoyaltyError.notFound("no transaction \(txnID)") }
+        let total = try accrual.int64("points"), totalQualifying = try accrual.int64("qualifying")
+        let remaining = total - (try accrual.int64("reversed_points"))
+        let remainingQualifying = totalQualifying - (try accrual.int64("reversed_qualifying"))
+        let points = requested ?? remaining
+        guard points >= 0 else { throw LoyaltyError.invalid("points= must not be negative") }
+        guard points <= remaining else {
+            throw LoyaltyError.invalid("points=\(points) is more than the \(remaining) that remain on \(txnID)")
+        }
+        // Qualifying points go back in proportion; the last reversal takes whatever remains.
+        let qualifying = points == remaining || total == 0 ? remainingQualifying
+            : min(remainingQualifying, total.dividingFullWidth(totalQualifying.multipliedFullWidth(by: points)).quotient)
+        guard points > 0 || qualifying > 0 else { return ReversalReceipt(txnID: txnID, points: 0, qualifying: 0) }
+        let activityText = try accrual.string("activity_date")
+        _ = try conn.query("""
+            WITH entry AS (
+                INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code)
+                VALUES ($1, 'reversal', -$2::bigint, -$3::bigint, $4, $5, $6, $5)
+            ), accrual AS (
+                UPDATE accruals SET reversed_points = reversed_points + $2, reversed_qualifying = reversed_qualifying + $3
+                WHERE partner_code = $5 AND txn_id = $6
+            ), months AS (
+                UPDATE qualifying_months SET qualifying = qualifying - $3
+                WHERE member_number = $1 AND month = date_trunc('month', $4::date)::date AND $3::bigint <> 0
+            )
+            UPDATE members SET balance = balance - $2 WHERE member_number = $1
+            """, [member, String(points), String(qualifying), activityText, partnerCode, txnID])
+        if qualifying != 0, let activity = LocalDate(activityText) {
+            try TierKeeper.requalify(conn, program: program, member: member, activityDate: activity)
+            try TierKeeper.refresh(conn, program: program, member: member, today: today,
+                                   reason: "reversal \(partnerCode)/\(txnID)")
+        }
+        return ReversalReceipt(txnID: txnID, points: points, qualifying: qualifying)
+    }
+}

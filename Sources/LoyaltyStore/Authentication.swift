@@ -1,0 +1,75 @@
+import LoyaltyCore
+import Postgres
+
+extension LoyaltyStore {
+    /// Signs a principal in from `AUTH principal secret`: a partner code, `agent:NAME` or
+    /// `member:NUMBER`. Every failure is the same WRONGPASS, whichever part was wrong.
+    public func authenticate(principal: String, secret: String) throws(LoyaltyError) -> Principal {
+        let signedIn: Principal?
+        if principal.hasPrefix("agent:") {
+            signedIn = try authenticateAgent(name: String(principal.dropFirst(6)), secret: secret)
+        } else if principal.hasPrefix("member:") {
+            signedIn = try authenticateMember(number: String(principal.dropFirst(7)), pin: secret)
+        } else {
+            signedIn = try authenticatePartner(code: principal, secret: secret)
+        }
+        guard let signedIn else { throw LoyaltyError(.wrongPass, "invalid principal or secret") }
+        return signedIn
+    }
+
+    private func authenticatePartner(code: String, secret: String) throws(LoyaltyError) -> Principal? {
+        try read { conn in
+            let row = try conn.query("""
+                SELECT p.category, k.key_sha256, encode(digest($2::text, 'sha256'), 'hex') AS presented
+                FROM partners p JOIN partner_keys k ON k.partner_code = p.code AND k.revoked_at IS NULL
+                WHERE p.code = $1 AND p.active
+                """, [code, secret]).first
+            guard let row, Secrets.constantTimeEqual(try row.string("key_sha256"), try row.string("presented")),
+                  let category = PartnerCategory(rawValue: try row.string("category")) else { return nil }
+            return .partner(code: code, category: category)
+        }
+    }
+
+    private func authenticateAgent(name: String, secret: String) throws(LoyaltyError) -> Principal? {
+        try read { conn in
+            let row = try conn.query("""
+                SELECT secret_sha256, encode(digest($2::text, 'sha256'), 'hex') AS presented
+                FROM agents WHERE name = $1 AND active
+                """, [name, secret]).first
+            guard let row, Secrets.constantTimeEqual(try row.string("secret_sha256"), try row.string("presented")) else { return nil }
+            return .agent(name: name)
+        }
+    }
+
+    /// PINs: bcrypt, and after `pinFailuresMax` wrong ones within `pinLockSeconds` the sign-in
+    /// is locked for `pinLockSeconds`. An unknown member costs the same bcrypt as a known one.
+    private func authenticateMember(number: String, pin: String) throws(LoyaltyError) -> Principal? {
+        let limits = self.limits
+        return try write { conn in
+            let row = try conn.query("""
+                SELECT m.pin_hash, crypt($2, coalesce(m.pin_hash, gen_salt('bf', 8))) AS presented,
+                       m.locked_until > now() AS locked
+                FROM (SELECT 1) one LEFT JOIN members m ON m.member_number = $1 AND m.status = 'active'
+                FOR UPDATE OF m
+                """, [number, pin]).first
+            guard let row, let stored = row["pin_hash"] else { return nil }
+            if row["locked"] == "t" { throw LoyaltyError(.locked, "sign-in locked after repeated wrong PINs; try again later") }
+            if Secrets.constantTimeEqual(stored, try row.string("presented")) {
+                _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
+                return .member(number: number)
+            }
+            let failures = try conn.query("""
+                WITH f AS (INSERT INTO member_signin_failures (member_number) VALUES ($1))
+                SELECT count(*) + 1 AS failures FROM member_signin_failures
+                WHERE member_number = $1 AND failed_at > now() - make_interval(secs => $2)
+                """, [number, String(limits.pinLockSeconds)]).first?.int64("failures") ?? 0
+            if failures >= limits.pinFailuresMax {
+                _ = try conn.query("""
+                    UPDATE members SET locked_until = now() + make_interval(secs => $2) WHERE member_number = $1
+                    """, [number, String(limits.pinLockSeconds)])
+                _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
+            }
+            return nil
+        }
+    }
+}

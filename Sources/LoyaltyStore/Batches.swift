@@ -1,0 +1,124 @@
+import LoyaltyCore
+import Postgres
+
+/// One queued line of a partner batch, as the server parsed it.
+public struct BatchLine: Sendable {
+    public enum Operation: Sendable {
+        case accrue(member: String, input: AccrualInput)
+        case reverse(points: Int64?)
+        /// A line that could not even be parsed; it is reported at COMMIT like any other rejected line.
+        case malformed(LoyaltyError)
+    }
+    public var line: Int
+    public var txnID: String
+    public var operation: Operation
+    public init(line: Int, txnID: String, operation: Operation) {
+        self.line = line
+        self.txnID = txnID
+        self.operation = operation
+    }
+}
+
+/// `[batch-id, accepted, duplicates, rejected]`.
+public struct BatchSummary: Sendable, Equatable {
+    public var batchID: String
+    public var accepted: Int
+    public var duplicates: Int
+    public var rejected: Int
+}
+
+public struct BatchError: Sendable, Equatable {
+    public var line: Int
+    public var txnID: String
+    public var code: String
+    public var message: String
+}
+
+extension LoyaltyStore {
+    /// Applies every valid line of a batch in one transaction; invalid lines are rejected one by
+    /// one. A batch-id already committed returns its stored summary and applies nothing again.
+    public func commitBatch(partner: Principal, batchID: String, lines: [BatchLine]) throws(LoyaltyError) -> BatchSummary {
+        guard case .partner(let partnerCode, _) = partner else { throw .noPermission("only partners send batches") }
+        guard Identifiers.isClientID(batchID) else { throw .invalid("batch-id must be 1-64 printable ASCII, no spaces") }
+        guard lines.count <= limits.batchLinesMax else { throw .limit("a batch holds at most \(limits.batchLinesMax) lines") }
+        let program = try program()
+        let today = try today()
+        return try write { conn in
+            // Serializes concurrent commits of the same batch-id, so it is applied once.
+            _ = try conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [partnerCode, batchID])
+            if let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) { return stored }
+            var summary = BatchSummary(batchID: batchID, accepted: 0, duplicates: 0, rejected: 0)
+            var errors: [[String?]] = []
+            for line in lines {
+                do {
+                    switch line.operation {
+                    case .accrue(let member, let input):
+                        let receipt = try Self.applyAccrual(conn, program: program, today: today, partner: partner, txnID: line.txnID,
+                                                            member: member, input: input, batchID: batchID)
+                        if receipt.duplicate { summary.duplicates += 1 } else { summary.accepted += 1 }
+                    case .reverse(let points):
+                        _ = try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: line.txnID, points: points)
+                        summary.accepted += 1
+                    case .malformed(let error):
+                        throw error
+                    }
+                } catch let error as LoyaltyError {
+                    summary.rejected += 1
+                    errors.append([partnerCode, batchID, String(line.line), line.txnID, error.code.rawValue, error.message])
+                }
+            }
+            _ = try conn.query("""
+                INSERT INTO batches (partner_code, batch_id, accepted, duplicates, rejected) VALUES ($1, $2, $3, $4, $5)
+                """, [partnerCode, batchID, String(summary.accepted), String(summary.duplicates), String(summary.rejected)])
+            if !errors.isEmpty {
+                _ = try conn.copyIn("COPY batch_errors (partner_code, batch_id, line, txn_id, code, message) FROM STDIN", rows: errors)
+            }
+            return summary
+        }
+    }
+
+    public func batchStatus(partner: Principal, batchID: String) throws(LoyaltyError) -> BatchSummary {
+        let partnerCode = try Self.ownBatchPartner(partner)
+        return try read { conn in
+            guard let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) else {
+                throw try Self.missingBatch(conn, batchID)
+            }
+            return stored
+        }
+    }
+
+    public func batchErrors(partner: Principal, batchID: String) throws(LoyaltyError) -> [BatchError] {
+        let partnerCode = try Self.ownBatchPartner(partner)
+        return try read { conn in
+            guard try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) != nil else {
+                throw try Self.missingBatch(conn, batchID)
+            }
+            return try conn.query("""
+                SELECT line, txn_id, code, message FROM batch_errors WHERE partner_code = $1 AND batch_id = $2 ORDER BY line
+                """, [partnerCode, batchID]).rows.map { row in
+                BatchError(line: try row.int("line"), txnID: try row.string("txn_id"), code: try row.string("code"),
+                           message: try row.string("message"))
+            }
+        }
+    }
+
+    private static func ownBatchPartner(_ partner: Principal) throws(LoyaltyError) -> String {
+        guard case .partner(let code, _) = partner else { throw .noPermission("only partners have batches") }
+        return code
+    }
+
+    private static func storedBatch(_ conn: Connection, partnerCode: String, batchID: String) throws -> BatchSummary? {
+        guard let row = try conn.query("""
+            SELECT accepted, duplicates, rejected FROM batches WHERE partner_code = $1 AND batch_id = $2
+            """, [partnerCode, batchID]).first else { return nil }
+        return BatchSummary(batchID: batchID, accepted: try row.int("accepted"), duplicates: try row.int("duplicates"),
+                            rejected: try row.int("rejected"))
+    }
+
+    private static func missingBatch(_ conn: Connection, _ batchID: String) throws -> LoyaltyError {
+        if try conn.query("SELECT 1 FROM batches WHERE batch_id = $1 LIMIT 1", [batchID]).first != nil {
+            return .noPermission("batch \(batchID) is another partner's")
+        }
+        return .notFound("no batch \(batchID)")
+    }
+}

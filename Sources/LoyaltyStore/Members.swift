@@ -1,0 +1,168 @@
+import LoyaltyCore
+import Postgres
+
+/// What `MEMBER` shows.
+public struct MemberSummary: Sendable, Equatable {
+    public var number: String
+    public var name: String
+    public var email: String
+    public var status: String
+    public var tier: TierDefinition
+    public var tierUntil: LocalDate?
+    public var balance: Int64
+    public var available: Int64
+    public var held: Int64
+    public var qualifying: Int64
+    public var periodEnd: LocalDate
+    public var nextTier: TierDefinition?
+    public var toNextTier: Int64?
+    public var lastActivity: LocalDate?
+    /// Points that expire next under the program's policy, and when (nil when nothing is due).
+    public var expiringPoints: Int64?
+    public var expiringOn: LocalDate?
+}
+
+/// One STATEMENT line.
+public struct StatementEntry: Sendable, Equatable {
+    public var entryID: Int64
+    public var postedAt: String
+    public var kind: String
+    public var points: Int64
+    public var qualifying: Int64
+    public var source: String
+    public var reference: String
+}
+
+/// A member row as the write paths need it, read under the member's row lock.
+struct LockedMember {
+    var number: String
+    var status: String
+    var balance: Int64
+    var held: Int64
+    var tierCode: String
+    var available: Int64 { balance - held }
+
+    /// Locks the member's row for the rest of the transaction: every change to a member's points
+    /// goes through this lock, which is what makes overdraft impossible under races.
+    static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
+        guard let row = try conn.query("""
+            SELECT status, balance, tier_code,
+                   (SELECT coalesce(sum(points), 0) FROM holds h
+                    WHERE h.member_number = m.member_number AND h.status = 'active' AND h.expires_at > now()) AS held
+            FROM members m WHERE member_number = $1 FOR UPDATE
+            """, [number]).first else {
+            throw LoyaltyError.notFound("no member \(number)")
+        }
+        let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
+                                  held: try row.int64("held"), tierCode: try row.string("tier_code"))
+        if mustBeActive && member.status != "active" {
+            throw LoyaltyError.closed("member \(number) is \(member.status)")
+        }
+        return member
+    }
+}
+
+extension LoyaltyStore {
+    public func enroll(number: String, name: String = "", email: String = "", actor: Principal) throws(LoyaltyError) {
+        guard Identifiers.isMemberNumber(number) else { throw .invalid("member number must be 1-32 of A-Z a-z 0-9 _ -") }
+        guard name.utf8.count <= 200, email.utf8.count <= 254 else { throw .invalid("name or email too long") }
+        let base = try program().baseTier.code
+        try write { conn in
+            let inserted = try conn.query("""
+                INSERT INTO members (member_number, name, email, tier_code) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (member_number) DO NOTHING
+                """, [number, name, email, base]).affectedRows
+            guard inserted == 1 else { throw LoyaltyError.conflict("member \(number) exists") }
+            try Audit.record(conn, actor: actor, action: "member.enroll", member: number)
+        }
+    }
+
+    /// Points available to redeem: the balance less active holds.
+    public func available(number: String) throws(LoyaltyError) -> Int64 {
+        try read { conn in
+            guard let row = try conn.query("""
+                SELECT m.balance - coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
+                                             AND h.status = 'active' AND h.expires_at > now()), 0) AS available
+                FROM members m WHERE m.member_number = $1
+                """, [number]).first else { throw LoyaltyError.notFound("no member \(number)") }
+            return try row.int64("available")
+        }
+    }
+
+    public func member(number: String) throws(LoyaltyError) -> MemberSummary {
+        let program = try program()
+        let today = try today()
+        let period = program.period(containing: today)
+        return try read { conn in
+            guard let row = try conn.query("""
+                SELECT m.name, m.email, m.status, m.tier_code, m.tier_until::text, m.balance, m.last_activity::text,
+                       coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
+                                 AND h.status = 'active' AND h.expires_at > now()), 0) AS held,
+                       coalesce((SELECT sum(qualifying) FROM qualifying_months q WHERE q.member_number = m.member_number
+                                 AND q.month BETWEEN date_trunc('month', $2::date) AND $3::date), 0) AS qualifying
+                FROM members m WHERE m.member_number = $1
+                """, [number, period.lowerBound.description, period.upperBound.description]).first else {
+                throw LoyaltyError.notFound("no member \(number)")
+            }
+            let tier = program.tier(code: try row.string("tier_code")) ?? program.baseTier
+            let qualifying = try row.int64("qualifying")
+            let next = program.nextTier(after: tier)
+            let balance = try row.int64("balance"), held = try row.int64("held")
+            let lastActivity = row["last_activity"].flatMap(LocalDate.init)
+            var summary = MemberSummary(
+                number: number, name: try row.string("name"), email: try row.string("email"), status: try row.string("status"),
+                tier: tier, tierUntil: row["tier_until"].flatMap(LocalDate.init), balance: balance, available: balance - held,
+                held: held, qualifying: qualifying, periodEnd: period.upperBound, nextTier: next,
+                toNextTier: next.map { max(0, $0.qualifyingThreshold - qualifying) }, lastActivity: lastActivity)
+            (summary.expiringPoints, summary.expiringOn) = try Expiry.nextExpiry(conn, program: program, member: number,
+                                                                                   tier: tier, balance: balance, lastActivity: lastActivity)
+            return summary
+        }
+    }
+
+    /// Ledger entries, newest first.
+    public func statement(number: String, limit: Int?, before: Int64?) throws(LoyaltyError) -> [StatementEntry] {
+        let limit = limit ?? limits.statementLimitDefault
+        guard (1...limits.statementLimitMax).contains(limit) else {
+            throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
+        }
+        return try read { conn in
+            guard try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).first != nil else {
+                throw LoyaltyError.notFound("no member \(number)")
+            }
+            return try conn.query("""
+                SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
+                       kind, points, qualifying, source, reference
+                FROM ledger_entries WHERE member_number = $1 AND ($2::bigint IS NULL OR entry_id < $2)
+                ORDER BY entry_id DESC LIMIT $3
+                """, [number, before.map(String.init), String(limit)]).rows.map { row in
+                StatementEntry(entryID: try row.int64("entry_id"), postedAt: try row.string("posted_at"), kind: try row.string("kind"),
+                               points: try row.int64("points"), qualifying: try row.int64("qualifying"),
+                               source: try row.string("source"), reference: try row.string("reference"))
+            }
+        }
+    }
+
+    public func closeMember(number: String, reason: String, actor: Principal) throws(LoyaltyError) {
+        guard !reason.isEmpty else { throw .invalid("a reason is required") }
+        try write { conn in
+            _ = try LockedMember.lock(conn, number)
+            _ = try conn.query("UPDATE members SET status = 'closed' WHERE member_number = $1", [number])
+            try Audit.record(conn, actor: actor, action: "member.close", member: number, reason: reason)
+        }
+    }
+
+    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash.
+    public func setPIN(number: String, pin: String, actor: Principal) throws(LoyaltyError) {
+        guard (4...12).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw .invalid("a PIN is 4-12 digits")
+        }
+        try write { conn in
+            _ = try LockedMember.lock(conn, number)
+            _ = try conn.query("""
+                UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
+                """, [number, pin])
+            try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
+        }
+    }
+}

@@ -1,0 +1,301 @@
+import LoyaltyCore
+import Postgres
+
+/// The reply to REDEEM, CAPTURE, CANCEL and TRANSFER: `[id, points, available_after]`.
+public struct SpendReceipt: Sendable, Equatable {
+    public var id: String
+    public var points: Int64
+    public var availableAfter: Int64
+}
+
+/// The reply to HOLD: `[hold-id, points, expires_at]`.
+public struct HoldReceipt: Sendable, Equatable {
+    public var holdID: String
+    public var points: Int64
+    public var expiresAt: String
+}
+
+public enum RedemptionTarget: Sendable, Equatable {
+    case reward(code: String, quantity: Int)
+    case points(Int64)
+}
+
+/// Client request-ids: a replay with the same content gets the stored reply, other content is a conflict.
+enum RequestLog {
+    struct Stored { var id: String; var points: Int64; var third: String }
+
+    static func replay(_ conn: Connection, principal: Principal, requestID: String, fingerprint: String) throws -> Stored? {
+        guard let row = try conn.query("""
+            SELECT fingerprint, reply->>0 AS id, reply->>1 AS points, reply->>2 AS third
+            FROM requests WHERE principal = $1 AND request_id = $2
+            """, [principal.description, requestID]).first else { return nil }
+        guard try row.string("fingerprint") == fingerprint else {
+            throw LoyaltyError.conflict("request-id \(requestID) was already used with different content")
+        }
+        return Stored(id: try row.string("id"), points: try row.int64("points"), third: try row.string("third"))
+    }
+
+    static func store(_ conn: Connection, principal: Principal, requestID: String, command: String, fingerprint: String,
+                      member: String, reply: Stored) throws {
+        _ = try conn.query("""
+            INSERT INTO requests (principal, request_id, command, fingerprint, member_number, result_id, reply)
+            VALUES ($1, $2, $3, $4, $5, $6, jsonb_build_array($6::text, $7::bigint, $8::text))
+            """, [principal.description, requestID, command, fingerprint, member, reply.id, String(reply.points), reply.third])
+    }
+
+    static func validate(_ requestID: String) throws {
+        guard Identifiers.isClientID(requestID) else { throw LoyaltyError.invalid("request-id must be 1-64 printable ASCII, no spaces") }
+    }
+}
+
+extension LoyaltyStore {
+    /// Spends a member's points on a reward or as a plain debit; never below zero available.
+    public func redeem(principal: Principal, requestID: String, member: String,
+                       target: RedemptionTarget) throws(LoyaltyError) -> SpendReceipt {
+        let program = try program()
+        let today = try today()
+        let (points, rewardCode, quantity): (Int64, String?, Int)
+        switch target {
+        case .reward(let code, let qty):
+            guard let reward = program.reward(code: code) else { throw .notFound("no reward \(code)") }
+            guard (1...limits.redeemQuantityMax).contains(qty) else { throw .invalid("quantity must be 1-\(limits.redeemQuantityMax)") }
+            (points, rewardCode, quantity) = (reward.points * Int64(qty), reward.code, qty)
+        case .points(let n):
+            guard n > 0 else { throw .invalid("points must be positive") }
+            (points, rewardCode, quantity) = (n, nil, 1)
+        }
+        let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(rewardCode == nil ? points : Int64(quantity))"
+        return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
+                         fingerprint: fingerprint) { conn, locked in
+            guard locked.available >= points else {
+                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
+            }
+            let id = try Self.nextID(conn, prefix: "RD")
+            _ = try conn.query("""
+                WITH r AS (
+                    INSERT INTO redemptions (member_number, redemption_id, reward_code, quantity, points, principal)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                ), e AS (
+                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                    VALUES ($1, 'redemption', -$5::bigint, $7, $6, $2)
+                )
+                UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
+                """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description])
+            return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
+        }.receipt
+    }
+
+    /// Sets points aside for `ttlSeconds`; they lapse back to available on their own at expiry.
+    public func hold(principal: Principal, requestID: String, member: String, points: Int64,
+                     ttlSeconds: Int?) throws(LoyaltyError) -> HoldReceipt {
+        let ttl = ttlSeconds ?? limits.holdTTLSecondsDefault
+        guard points > 0 else { throw .invalid("points must be positive") }
+        guard (1...limits.holdTTLSecondsMax).contains(ttl) else { throw .invalid("ttl-seconds must be 1-\(limits.holdTTLSecondsMax)") }
+        let stored = try spend(principal: principal, requestID: requestID, member: member, command: "HOLD",
+                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)") { conn, locked in
+            guard locked.available >= points else {
+                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
+            }
+            let id = try Self.nextID(conn, prefix: "H")
+            let row = try conn.query("""
+                INSERT INTO holds (member_number, hold_id, points, expires_at, principal)
+                VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
+                RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at
+                """, [member, id, String(points), String(ttl), principal.description]).first
+            return RequestLog.Stored(id: id, points: points, third: try row?.string("expires_at") ?? "")
+        }
+        return HoldReceipt(holdID: stored.id, points: stored.points, expiresAt: stored.third)
+    }
+
+    /// Turns an active hold into a redemption: all of it, or a reward's points (the rest is released).
+    public func capture(principal: Principal, holdID: String, rewardCode: String?) throws(LoyaltyError) -> SpendReceipt {
+        let program = try program()
+        let today = try today()
+        let reward = try rewardCode.map { code throws(LoyaltyError) in
+            guard let reward = program.reward(code: code) else { throw .notFound("no reward \(code)") }
+            return reward
+        }
+        return try write { conn in
+            let (member, hold) = try Self.lockHold(conn, principal: principal, holdID: holdID)
+            let status = try hold.string("status")
+            if status == "captured", let done = try conn.query("""
+                SELECT r.redemption_id, r.points, m.balance - coalesce((SELECT sum(points) FROM holds h
+                    WHERE h.member_number = m.member_number AND h.status = 'active' AND h.expires_at > now()), 0) AS available
+                FROM redemptions r JOIN members m USING (member_number)
+                WHERE r.member_number = $1 AND r.hold_id = $2
+                """, [member.number, holdID]).first {
+                return SpendReceipt(id: try done.string("redemption_id"), points: try done.int64("points"),
+                                    availableAfter: try done.int64("available"))
+            }
+            guard status == "active" else { throw LoyaltyError.invalid("hold \(holdID) is \(status)") }
+            guard try hold.bool("live") else { throw LoyaltyError.invalid("hold \(holdID) has expired") }
+            guard member.status == "active" else { throw LoyaltyError.closed("member \(member.number) is \(member.status)") }
+            let held = try hold.int64("points")
+            let points = reward?.points ?? held
+            guard points <= held else { throw LoyaltyError.insufficient("reward needs \(points), hold has \(held)") }
+            let id = try Self.nextID(conn, prefix: "RD")
+            _ = try conn.query("""
+                WITH h AS (
+                    UPDATE holds SET status = 'captured', closed_at = now() WHERE member_number = $1 AND hold_id = $2
+                ), r AS (
+                    INSERT INTO redemptions (member_number, redemption_id, reward_code, points, hold_id, principal)
+                    VALUES ($1, $3, $4, $5, $2, $6)
+                ), e AS (
+                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                    VALUES ($1, 'hold_capture', -$5::bigint, $7, $6, $3)
+                )
+                UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
+                """, [member.number, holdID, id, reward?.code, String(points), principal.description, today.description])
+            // The hold no longer counts against available; the captured points now come off the balance.
+            return SpendReceipt(id: id, points: points, availableAfter: member.available + held - points)
+        }
+    }
+
+    /// Releases an active hold; releasing a released or lapsed hold again is harmless.
+    public func release(principal: Principal, holdID: String) throws(LoyaltyError) {
+        try write { conn in
+            let (member, hold) = try Self.lockHold(conn, principal: principal, holdID: holdID)
+            switch try hold.string("status") {
+            case "captured": throw LoyaltyError.invalid("hold \(holdID) was captured; CANCEL the redemption instead")
+            case "released": return
+            default:
+                _ = try conn.query("UPDATE holds SET status = 'released', closed_at = now() WHERE member_number = $1 AND hold_id = $2",
+                                   [member.number, holdID])
+            }
+        }
+    }
+
+    /// Refunds a redemption; cancelling it again returns the same reply.
+    public func cancel(principal: Principal, redemptionID: String) throws(LoyaltyError) -> SpendReceipt {
+        let today = try today()
+        return try write { conn in
+            guard let owner = try conn.query("SELECT member_number FROM redemptions WHERE redemption_id = $1",
+                                             [redemptionID]).first else {
+                throw LoyaltyError.notFound("no redemption \(redemptionID)")
+            }
+            let number = try owner.string("member_number")
+            guard principal.mayActOn(member: number) else { throw LoyaltyError.noPermission("another member's redemption") }
+            let member = try LockedMember.lock(conn, number, mustBeActive: false)
+            guard let redemption = try conn.query("""
+                SELECT points, status FROM redemptions WHERE member_number = $1 AND redemption_id = $2 FOR UPDATE
+                """, [number, redemptionID]).first else { throw LoyaltyError.notFound("no redemption \(redemptionID)") }
+            let points = try redemption.int64("points")
+            if try redemption.string("status") == "cancelled" {
+                return SpendReceipt(id: redemptionID, points: points, availableAfter: member.available)
+            }
+            _ = try conn.query("""
+                WITH r AS (
+                    UPDATE redemptions SET status = 'cancelled', cancelled_at = now() WHERE member_number = $1 AND redemption_id = $2
+                ), e AS (
+                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                    VALUES ($1, 'refund', $3, $4, $5, $2)
+                )
+                UPDATE members SET balance = balance + $3 WHERE member_number = $1
+                """, [number, redemptionID, String(points), today.description, principal.description])
+            return SpendReceipt(id: redemptionID, points: points, availableAfter: member.available + points)
+        }
+    }
+
+    /// Moves points between two active members; never below zero available for `from`.
+    public func transfer(principal: Principal, requestID: String, from: String, to: String,
+                         points: Int64) throws(LoyaltyError) -> SpendReceipt {
+        let today = try today()
+        guard points > 0 else { throw .invalid("points must be positive") }
+        guard from != to else { throw .invalid("cannot transfer to the same member") }
+        guard Identifiers.isMemberNumber(to) else { throw .invalid("malformed member number") }
+        return try spend(principal: principal, requestID: requestID, member: from, command: "TRANSFER",
+                         fingerprint: "TRANSFER|\(from)|\(to)|\(points)", alsoLock: to) { conn, locked in
+            guard locked.available >= points else {
+                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
+            }
+            let id = try Self.nextID(conn, prefix: "TR")
+            _ = try conn.query("""
+                WITH t AS (
+                    INSERT INTO transfers (from_member, transfer_id, to_member, points, principal) VALUES ($1, $3, $2, $4, $5)
+                ), e AS (
+                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                    VALUES ($1, 'transfer_out', -$4::bigint, $6, $5, $3), ($2, 'transfer_in', $4::bigint, $6, $5, $3)
+                )
+                UPDATE members SET balance = balance + CASE WHEN member_number = $1 THEN -$4::bigint ELSE $4::bigint END,
+                                   last_activity = greatest(last_activity, $6::date)
+                WHERE member_number IN ($1, $2)
+                """, [from, to, id, String(points), principal.description, today.description])
+            return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
+        }.receipt
+    }
+
+    /// An admin's correction of a member's points, with its reason in the ledger and the audit trail.
+    public func adjust(member: String, points: Int64, reason: String, actor: Principal) throws(LoyaltyError) -> Int64 {
+        let today = try today()
+        guard points != 0 else { throw .invalid("an adjustment must not be zero") }
+        guard !reason.isEmpty else { throw .invalid("a reason is required") }
+        return try write { conn in
+            let locked = try LockedMember.lock(conn, member)
+            guard points > 0 || locked.available + points >= 0 else {
+                throw LoyaltyError.insufficient("\(-points) needed, \(locked.available) available")
+            }
+            let reference = try Self.nextID(conn, prefix: "ADJ")
+            _ = try conn.query("""
+                WITH e AS (
+                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                    VALUES ($1, 'adjustment', $2, $3, $4, $5)
+                )
+                UPDATE members SET balance = balance + $2 WHERE member_number = $1
+                """, [member, String(points), today.description, actor.description, reference])
+            try Audit.record(conn, actor: actor, action: "points.adjust", member: member,
+                             details: ["points": String(points), "reference": reference], reason: reason)
+            return locked.balance + points
+        }
+    }
+
+    // MARK: - Shared steps
+
+    /// The frame of every request-id'd spend: check the id, lock the member (and a second one in a
+    /// fixed order, so two transfers never deadlock), replay or apply, record the reply.
+    private func spend(principal: Principal, requestID: String, member: String, command: String, fingerprint: String,
+                       alsoLock other: String? = nil,
+                       apply: @escaping (Connection, LockedMember) throws -> RequestLog.Stored) throws(LoyaltyError) -> RequestLog.Stored {
+        guard Identifiers.isClientID(requestID) else { throw .invalid("request-id must be 1-64 printable ASCII, no spaces") }
+        guard Identifiers.isMemberNumber(member) else { throw .invalid("malformed member number") }
+        guard principal.mayActOn(member: member) else { throw .noPermission("a member may act only on itself") }
+        return try write { conn in
+            var locked: LockedMember?
+            for number in [member, other].compactMap({ $0 }).sorted() {
+                let row = try LockedMember.lock(conn, number)
+                if number == member { locked = row }
+            }
+            if let stored = try RequestLog.replay(conn, principal: principal, requestID: requestID, fingerprint: fingerprint) {
+                return stored
+            }
+            guard let locked else { throw LoyaltyError.notFound("no member \(member)") }
+            let stored = try apply(conn, locked)
+            try RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
+                                 fingerprint: fingerprint, member: member, reply: stored)
+            return stored
+        }
+    }
+
+    /// Locks the hold's member and the hold; members may touch only their own holds.
+    private static func lockHold(_ conn: Connection, principal: Principal, holdID: String) throws -> (LockedMember, Row) {
+        guard let owner = try conn.query("SELECT member_number FROM holds WHERE hold_id = $1", [holdID]).first else {
+            throw LoyaltyError.notFound("no hold \(holdID)")
+        }
+        let number = try owner.string("member_number")
+        guard principal.mayActOn(member: number) else { throw LoyaltyError.noPermission("another member's hold") }
+        let member = try LockedMember.lock(conn, number, mustBeActive: false)
+        guard let hold = try conn.query("""
+            SELECT points, status, expires_at > now() AS live FROM holds WHERE member_number = $1 AND hold_id = $2 FOR UPDATE
+            """, [number, holdID]).first else { throw LoyaltyError.notFound("no hold \(holdID)") }
+        return (member, hold)
+    }
+
+    /// Server-chosen ids for redemptions, holds, transfers and adjustments.
+    static func nextID(_ conn: Connection, prefix: String) throws -> String {
+        let row = try conn.query("SELECT nextval('spend_id_seq') AS id").first
+        return prefix + String(try row?.int64("id") ?? 0)
+    }
+}
+
+extension RequestLog.Stored {
+    var receipt: SpendReceipt { SpendReceipt(id: id, points: points, availableAfter: Int64(third) ?? 0) }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LoyaltyCore
+import Postgres
+
+/// Named limits of the store; every one is configurable and tested at its edge.
+public struct StoreLimits: Sendable, Equatable {
+    /// Lines one BATCH may queue before COMMIT.
+    public var batchLinesMax: Int = 100_000
+    /// STATEMENT LIMIT default and ceiling.
+    public var statementLimitDefault: Int = 50
+    public var statementLimitMax: Int = 1_000
+    /// HOLD ttl-seconds default and ceiling.
+    public var holdTTLSecondsDefault: Int = 900
+    public var holdTTLSecondsMax: Int = 7 * 24 * 3600
+    /// REDEEM quantity ceiling.
+    public var redeemQuantityMax: Int = 100
+    /// Wrong member PINs within the window that lock sign-in, and for how long.
+    public var pinFailuresMax: Int = 5
+    public var pinLockSeconds: Int = 15 * 60
+    /// Retries of a transaction that lost a race (serialization failure, deadlock, unique key).
+    public var transactionRetriesMax: Int = 5
+
+    public init() {}
+}
+
+/// The loyalty domain mapped onto PostgreSQL. Every method is one durable step: it returns only
+/// after COMMIT, and a thrown error means nothing was applied.
+public final class LoyaltyStore: Sendable {
+    public let pool: ConnectionPool
+    public let limits: StoreLimits
+    /// Seconds since the Unix epoch; injected so that runs and tests can fix "today".
+    let clock: @Sendable () -> Int64
+    let programBox: ProgramBox
+
+    public init(pool: ConnectionPool, limits: StoreLimits = StoreLimits(),
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.pool = pool
+        self.limits = limits
+        self.clock = clock
+        self.programBox = ProgramBox()
+    }
+
+    /// The program in force; loaded from the database on first use and after `reloadProgram()`.
+    public func program() throws(LoyaltyError) -> Program {
+        if let program = programBox.value { return program }
+        return try reloadProgram()
+    }
+
+    @discardableResult
+    public func reloadProgram() throws(LoyaltyError) -> Program {
+        let program = try read { conn in try ProgramRecords.load(conn) }
+        programBox.value = program
+        return program
+    }
+
+    /// Today in the program's time zone.
+    public func today() throws(LoyaltyError) -> LocalDate {
+        LocalDate(epochSeconds: clock(), utcOffsetSeconds: try program().utcOffsetSeconds)
+    }
+
+    // MARK: - Running work on a connection
+
+    /// A read on a pooled connection, with database failures mapped to domain errors.
+    func read<T>(_ body: (Connection) throws -> T) throws(LoyaltyError) -> T {
+        do {
+            return try pool.withConnection(body)
+        } catch {
+            throw Self.domainError(error)
+        }
+    }
+
+    /// One transaction, retried when it lost a race that a retry resolves.
+    func write<T>(_ body: (Connection) throws -> T) throws(LoyaltyError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try pool.withConnection { conn in try conn.transaction { c in try body(c) } }
+            } catch let error as PostgresError
+                where (error.isSerializationFailure || error.isUniqueViolation) && attempt < limits.transactionRetriesMax {
+                continue
+            } catch {
+                throw Self.domainError(error)
+            }
+        }
+    }
+
+    static func domainError(_ error: any Error) -> LoyaltyError {
+        if let error = error as? LoyaltyError { return error }
+        if let error = error as? PostgresError {
+            if error.isUnavailable { return .init(.unavailable, "database unavailable; nothing was applied, safe to retry") }
+            return .init(.syntax, "internal error (SQLSTATE \(error.sqlState ?? "none")); nothing was applied")
+        }
+        return .init(.syntax, "internal error: \(error)")
+    }
+}
+
+/// The cached program; replaced whole, read often.
+final class ProgramBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var program: Program?
+    var value: Program? {
+        get { lock.withLock { program } }
+        set { lock.withLock { program = newValue } }
+    }
+}

@@ -1,0 +1,104 @@
+import LoyaltyCore
+import Postgres
+
+/// One invariant and how many rows break it.
+public struct InvariantCheck: Sendable, Equatable {
+    public var name: String
+    public var violations: Int64
+    /// A few offending keys, to start the investigation from.
+    public var examples: [String]
+}
+
+/// Invariants of the ledger, each a query that returns the offending rows' keys.
+/// They hold after every committed transaction; `loyaltyctl verify` runs them all.
+let invariants: [(name: String, sql: String)] = [
+    ("member balance equals the sum of its ledger entries", """
+        SELECT m.member_number FROM members m
+        LEFT JOIN (SELECT member_number, sum(points) AS total FROM ledger_entries GROUP BY member_number) l USING (member_number)
+        WHERE m.balance <> coalesce(l.total, 0)
+        """),
+    ("no available balance below zero except through a reversal", """
+        SELECT m.member_number FROM members m
+        WHERE m.balance - coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
+                                    AND h.status = 'active' AND h.expires_at > now()), 0) < 0
+          AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = m.member_number AND e.kind = 'reversal')
+        """),
+    ("every accrual has its ledger entry with the same points", """
+        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
+        LEFT JOIN ledger_entries e ON e.member_number = a.member_number AND e.entry_id = a.entry_id
+        WHERE e.entry_id IS NULL OR e.kind <> 'accrual' OR e.points <> a.points OR e.qualifying <> a.qualifying
+           OR e.reference <> a.txn_id OR e.partner_code <> a.partner_code
+        """),
+    ("every accrual entry has its accrual record", """
+        SELECT e.member_number || '/' || e.entry_id FROM ledger_entries e
+        WHERE e.kind = 'accrual' AND NOT EXISTS (SELECT 1 FROM accruals a WHERE a.member_number = e.member_number
+                                                 AND a.entry_id = e.entry_id)
+        """),
+    ("reversed points equal the reversal entries of each accrual", """
+        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
+        LEFT JOIN (SELECT member_number, partner_code, reference, -sum(points) AS points, -sum(qualifying) AS qualifying
+                   FROM ledger_entries WHERE kind = 'reversal' GROUP BY 1, 2, 3) r
+          ON r.member_number = a.member_number AND r.partner_code = a.partner_code AND r.reference = a.txn_id
+        WHERE a.reversed_points <> coalesce(r.points, 0) OR a.reversed_qualifying <> coalesce(r.qualifying, 0)
+        """),
+    ("qualifying months equal the ledger's qualifying points", """
+        SELECT coalesce(q.member_number, l.member_number) || '/' || coalesce(q.month, l.month) FROM qualifying_months q
+        FULL JOIN (SELECT member_number, date_trunc('month', activity_date)::date AS month, sum(qualifying) AS total
+                   FROM ledger_entries WHERE qualifying <> 0 GROUP BY 1, 2) l USING (member_number, month)
+        WHERE coalesce(q.qualifying, 0) <> coalesce(l.total, 0)
+        """),
+    ("every redemption has its debit, and a refund if cancelled", """
+        SELECT r.redemption_id FROM redemptions r
+        WHERE (SELECT coalesce(sum(points), 0) FROM ledger_entries e WHERE e.member_number = r.member_number
+               AND e.reference = r.redemption_id AND e.kind IN ('redemption', 'hold_capture')) <> -r.points
+           OR (SELECT coalesce(sum(points), 0) FROM ledger_entries e WHERE e.member_number = r.member_number
+               AND e.reference = r.redemption_id AND e.kind = 'refund') <> CASE r.status WHEN 'cancelled' THEN r.points ELSE 0 END
+        """),
+    ("every captured hold has exactly one redemption, and only captured holds do", """
+        SELECT h.hold_id FROM holds h
+        WHERE (h.status = 'captured') <> EXISTS (SELECT 1 FROM redemptions r WHERE r.member_number = h.member_number
+                                                 AND r.hold_id = h.hold_id)
+           OR (SELECT count(*) FROM redemptions r WHERE r.member_number = h.member_number AND r.hold_id = h.hold_id) > 1
+        """),
+    ("every transfer moves the same points out and in", """
+        SELECT t.transfer_id FROM transfers t
+        WHERE (SELECT coalesce(sum(points), 0) FROM ledger_entries e WHERE e.member_number = t.from_member
+               AND e.reference = t.transfer_id AND e.kind = 'transfer_out') <> -t.points
+           OR (SELECT coalesce(sum(points), 0) FROM ledger_entries e WHERE e.member_number = t.to_member
+               AND e.reference = t.transfer_id AND e.kind = 'transfer_in') <> t.points
+        """),
+    ("every request-id points at what it created", """
+        SELECT q.principal || '/' || q.request_id FROM requests q
+        WHERE NOT CASE q.command
+            WHEN 'REDEEM' THEN EXISTS (SELECT 1 FROM redemptions r WHERE r.member_number = q.member_number
+                                       AND r.redemption_id = q.result_id)
+            WHEN 'HOLD' THEN EXISTS (SELECT 1 FROM holds h WHERE h.member_number = q.member_number AND h.hold_id = q.result_id)
+            WHEN 'TRANSFER' THEN EXISTS (SELECT 1 FROM transfers t WHERE t.from_member = q.member_number
+                                         AND t.transfer_id = q.result_id)
+            ELSE false END
+        """),
+    ("every batch's counts match its rejected lines", """
+        SELECT b.partner_code || '/' || b.batch_id FROM batches b
+        WHERE b.rejected <> (SELECT count(*) FROM batch_errors x WHERE x.partner_code = b.partner_code AND x.batch_id = b.batch_id)
+        """),
+    ("ledger entries are unique and point kinds carry the right sign", """
+        SELECT member_number || '/' || entry_id FROM ledger_entries
+        WHERE (kind IN ('accrual', 'refund', 'transfer_in') AND points < 0)
+           OR (kind IN ('reversal', 'redemption', 'hold_capture', 'expiry', 'transfer_out') AND points > 0)
+        """),
+]
+
+extension LoyaltyStore {
+    /// Recomputes every balance from the ledger and checks every invariant, in one snapshot.
+    public func verify() throws(LoyaltyError) -> [InvariantCheck] {
+        try read { conn in
+            try conn.transaction(.repeatableRead) { conn in
+                try invariants.map { invariant in
+                    let rows = try conn.query("SELECT * FROM (\(invariant.sql)) bad(key)").rows
+                    return InvariantCheck(name: invariant.name, violations: Int64(rows.count),
+                                          examples: rows.prefix(5).compactMap { $0[0] })
+                }
+            }
+        }
+    }
+}
