@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "LoyaltyStore", dependencies: ["LoyaltyCore", "Postgres"]),
         // Sockets, sessions, the command table, handlers.
         .target(name: "LoyaltyServer", dependencies: ["LineProtocol", "LoyaltyStore", "LoyaltyCore"]),
+        // Test support: fresh migrated databases and a running server, for the test targets only.
+        .target(name: "LoyaltyTesting", dependencies: ["LoyaltyStore", "Postgres"]),
         .executableTarget(name: "loyaltyd", dependencies: ["LoyaltyServer"]),
         .executableTarget(name: "loyaltyctl", dependencies: ["LoyaltyStore", "LoyaltyCore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
-        .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore"]),
-        .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore"]),
+        .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
+        .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
     ]
 )

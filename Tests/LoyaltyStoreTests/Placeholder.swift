@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLoyaltyStoreTests: XCTestCase { func testNothing() {} }
