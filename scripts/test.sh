@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 dir=.loyalty/test-pg
 url=$(scripts/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
 trap 'scripts/pg.sh stop "$dir"' EXIT
+# Databases left by an earlier run that was killed.
+psql "$url" -qtAc "select datname from pg_database where datname like 'loyalty\_test\_%'" | while read -r db; do
+  psql "$url" -qc "drop database if exists \"$db\" with (force)" >/dev/null
+done
 swift build --build-tests
 export LOYALTY_TEST_DATABASE_URL="$url"
 export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)
