@@ -10,19 +10,19 @@ help:
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
 deps:
-	@scripts/deps.sh
+	@Deploy/local/deps.sh
 
 build: deps
 	swift build
 
 run: deps
-	@scripts/run.sh
+	@Deploy/local/run.sh
 
 test: deps
-	@scripts/test.sh
+	@Deploy/local/test.sh
 
 stop:
-	@scripts/pg.sh stop .loyalty/pg
+	@Deploy/local/pg.sh stop .loyalty/pg
 
 clean:
 	rm -rf .build

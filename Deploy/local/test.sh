@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make test: a PostgreSQL of the suite's own, a build, the whole suite.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 dir=.loyalty/test-pg
-url=$(scripts/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
-trap 'scripts/pg.sh stop "$dir"' EXIT
+url=$(Deploy/local/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
+trap 'Deploy/local/pg.sh stop "$dir"' EXIT
 # Databases left by an earlier run that was killed.
 psql "$url" -qtAc "select datname from pg_database where datname like 'loyalty\_test\_%'" | while read -r db; do
   psql "$url" -qc "drop database if exists \"$db\" with (force)" >/dev/null
