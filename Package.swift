@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
         .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
+        .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),
         .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
     ]
 )

@@ -97,3 +97,39 @@ public enum RedisCLI {
         return (String(decoding: data, as: UTF8.self), process.terminationStatus)
     }
 }
+
+/// Runs a built executable (loyaltyctl) and collects what it printed.
+public enum Command {
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                           stdin: String? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.binary(name))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes at once so a chatty child cannot block on a full pipe.
+        nonisolated(unsafe) var errData = Data()
+        let stderrRead = DispatchGroup()
+        DispatchQueue.global().async(group: stderrRead) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        stderrRead.wait()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
