@@ -6,6 +6,7 @@ help:
 	@echo "make run     install what is missing, build, start PostgreSQL under .loyalty/ (unless DATABASE_URL), migrate, load the demo, serve"
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
 	@echo "make build   debug build"
+	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
@@ -21,10 +22,14 @@ run: deps
 test: deps
 	@Deploy/local/test.sh
 
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
+
 stop:
 	@Deploy/local/pg.sh stop .loyalty/pg
 
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test stop clean
+.PHONY: help deps build run test fuzz stop clean

@@ -13,3 +13,5 @@ swift build --build-tests
 export LOYALTY_TEST_DATABASE_URL="$url"
 export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)
 swift test --skip-build "$@"
+# A short fuzz of the codec on every run; `make fuzz` runs it longer.
+Deploy/local/fuzz.sh "${LOYALTY_TEST_FUZZ_SECONDS:-20}"
