@@ -77,15 +77,31 @@ extension LoyaltyStore {
         }
     }
 
-    /// Points available to redeem: the balance less active holds.
+    /// Points available to redeem: the balance less active holds. Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
-        try read { conn in
-            guard let row = try conn.query("""
-                SELECT m.balance - coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
-                                             AND h.status = 'active' AND h.expires_at > now()), 0) AS available
-                FROM members m WHERE m.member_number = $1
-                """, [number]).first else { throw LoyaltyError.notFound("no member \(number)") }
-            return try row.int64("available")
+        let value: Int64?
+        do { value = try availableReader.read(number) } catch { throw Self.domainError(error) }
+        guard let value else { throw .notFound("no member \(number)") }
+        return value
+    }
+
+    /// One query for many members' available points.
+    static func fetchAvailable(_ pool: ConnectionPool, _ numbers: [String]) throws -> [String: Int64] {
+        // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
+        let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
+        return try pool.withConnection { conn in
+            var values: [String: Int64] = [:]
+            for row in try conn.query("""
+                SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
+                FROM members m
+                LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
+                           WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
+                           GROUP BY member_number) h USING (member_number)
+                WHERE m.member_number = ANY($1::text[])
+                """, [list]).rows {
+                values[try row.string("member_number")] = try row.int64("available")
+            }
+            return values
         }
     }
 

@@ -31,6 +31,7 @@ public final class LoyaltyStore: Sendable {
     /// Seconds since the Unix epoch; injected so that runs and tests can fix "today".
     let clock: @Sendable () -> Int64
     let programBox: ProgramBox
+    let availableReader: ReadCombiner<Int64>
 
     public init(pool: ConnectionPool, limits: StoreLimits = StoreLimits(),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
@@ -38,6 +39,7 @@ public final class LoyaltyStore: Sendable {
         self.limits = limits
         self.clock = clock
         self.programBox = ProgramBox()
+        self.availableReader = ReadCombiner { [pool] numbers in try Self.fetchAvailable(pool, numbers) }
     }
 
     /// The program in force; loaded from the database on first use and after `reloadProgram()`.
