@@ -3,6 +3,7 @@ import LoyaltyCore
 @testable import LoyaltyStore
 import LoyaltyTesting
 import Postgres
+import Synchronization
 import XCTest
 
 /// A fresh demo database per test, the demo principals, and helpers to earn and fund points.
@@ -70,4 +71,14 @@ func XCTAssertLoyaltyError<T>(_ expression: @autoclosure () throws -> T, _ code:
 
 enum Ledger {
     static let balanceInvariant = "member balance equals the sum of its ledger entries"
+}
+
+/// Runs `body` on `count` threads at once and returns each thread's result, in thread order.
+func concurrently<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let results = Mutex<[T?]>(Array(repeating: nil, count: count))
+    DispatchQueue.concurrentPerform(iterations: count) { index in
+        let result = body(index)
+        results.withLock { $0[index] = result }
+    }
+    return results.withLock { $0.compactMap { $0 } }
 }
