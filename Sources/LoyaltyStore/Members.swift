@@ -46,15 +46,18 @@ struct LockedMember {
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
         guard let row = try conn.query("""
-            SELECT status, balance, tier_code,
-                   (SELECT coalesce(sum(points), 0) FROM holds h
-                    WHERE h.member_number = m.member_number AND h.status = 'active' AND h.expires_at > now()) AS held
-            FROM members m WHERE member_number = $1 FOR UPDATE
+            SELECT status, balance, tier_code FROM members WHERE member_number = $1 FOR UPDATE
             """, [number]).first else {
             throw LoyaltyError.notFound("no member \(number)")
         }
+        // Summed in a statement of its own, after the lock: a statement sees what was committed when
+        // it started, so one that waited for the lock would miss holds made by whoever held it.
+        let held = try conn.query("""
+            SELECT coalesce(sum(points), 0) AS held FROM holds
+            WHERE member_number = $1 AND status = 'active' AND expires_at > now()
+            """, [number]).first?.int64("held") ?? 0
         let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
-                                  held: try row.int64("held"), tierCode: try row.string("tier_code"))
+                                  held: held, tierCode: try row.string("tier_code"))
         if mustBeActive && member.status != "active" {
             throw LoyaltyError.closed("member \(number) is \(member.status)")
         }
