@@ -171,7 +171,7 @@ extension LoyaltyStore {
         }
     }
 
-    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash.
+    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash; clears a sign-in lock and the wrong-PIN count.
     public func setPIN(number: String, pin: String, actor: Principal) throws(LoyaltyError) {
         guard (4...12).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw .invalid("a PIN is 4-12 digits")
@@ -181,6 +181,8 @@ extension LoyaltyStore {
             _ = try conn.query("""
                 UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
                 """, [number, pin])
+            // A new PIN gets the full allowance of wrong tries: earlier failures were against the old one.
+            _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
             try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
         }
     }
