@@ -99,4 +99,12 @@ final class BatchTests: StoreTestCase {
         XCTAssertEqual(try store.statement(number: "M1", limit: 1_000, before: nil).count, 50)
         XCTAssertEqual(try brokenInvariants(), [])
     }
+
+    func testARejectedLineKeepsItsMessageWhateverCharactersItHolds() throws {
+        let message = "unknown field 'a\tb' \\N \\ \"quoted\"\nsecond line, ünïcode"
+        let lines = [BatchLine(line: 1, txnID: "odd\\id", operation: .malformed(.invalid(message)))]
+        XCTAssertEqual(try store.commitBatch(partner: hotel, batchID: "B1", lines: lines).rejected, 1)
+        XCTAssertEqual(try store.batchErrors(partner: hotel, batchID: "B1"),
+                       [BatchError(line: 1, txnID: "odd\\id", code: "INVALID", message: message)])
+    }
 }

@@ -71,4 +71,26 @@ final class SpendingRaceTests: StoreTestCase {
         XCTAssertEqual(try available("M2"), 1_000)
         XCTAssertEqual(try brokenInvariants(), [])
     }
+
+    func testConcurrentResendsOfOneRequestIDDebitOnceAndAllGetTheSameReply() throws {
+        let store = self.store!
+        let replies = concurrently(threads) { _ in
+            try? store.redeem(principal: .agent(name: "demo"), requestID: "same", member: "M1", target: .points(300))
+        }
+        XCTAssertEqual(replies.compactMap { $0 }.count, threads)
+        XCTAssertEqual(Set(replies.compactMap { $0?.id }).count, 1)
+        XCTAssertEqual(try available("M1"), 700)
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
+
+    func testConcurrentResendsOfOneTxnIDCreditOnce() throws {
+        let store = self.store!, hotel = self.hotel
+        let stay = try input([("amount", "100.00"), ("currency", "USD")])
+        let receipts = concurrently(threads) { _ in try? store.accrue(partner: hotel, txnID: "stay", member: "M2", input: stay) }
+        XCTAssertEqual(receipts.compactMap { $0 }.count, threads)
+        XCTAssertEqual(receipts.filter { $0?.duplicate == false }.count, 1)
+        XCTAssertEqual(Set(receipts.compactMap { $0?.points }), [300])
+        XCTAssertEqual(try available("M2"), 300)
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
 }
