@@ -58,10 +58,13 @@ struct LockedMember {
             """, [number]).first?.int64("held") ?? 0
         let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
                                   held: held, tierCode: try row.string("tier_code"))
-        if mustBeActive && member.status != "active" {
-            throw LoyaltyError.closed("member \(number) is \(member.status)")
-        }
+        if mustBeActive { try member.requireActive() }
         return member
+    }
+
+    /// Closed and merged accounts neither earn nor spend.
+    func requireActive() throws(LoyaltyError) {
+        guard status == "active" else { throw .closed("member \(number) is \(status)") }
     }
 }
 

@@ -106,4 +106,17 @@ final class RedemptionTests: StoreTestCase {
         let mine = try redeem("r1", .points(1_000), as: m1)
         XCTAssertEqual(try store.cancel(principal: m1, redemptionID: mine.id).availableAfter, 20_000)
     }
+
+    func testAReplayAfterTheMemberWasClosedStillGetsItsOriginalReply() throws {
+        try fund("M2", 5_000)
+        let redemption = try redeem("r1", .points(1_000))
+        let transfer = try store.transfer(principal: agent, requestID: "t1", from: "M1", to: "M2", points: 1_000)
+        try store.closeMember(number: "M2", reason: "moved away", actor: admin)
+        XCTAssertEqual(try store.transfer(principal: agent, requestID: "t1", from: "M1", to: "M2", points: 1_000), transfer)
+        try store.closeMember(number: "M1", reason: "moved away", actor: admin)
+        XCTAssertEqual(try redeem("r1", .points(1_000)), redemption)
+        // New requests are still refused.
+        XCTAssertLoyaltyError(try redeem("r2", .points(1_000)), .closed)
+        XCTAssertEqual(try store.member(number: "M1").balance, 18_000)
+    }
 }
