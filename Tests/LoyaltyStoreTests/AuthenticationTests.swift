@@ -1,3 +1,4 @@
+import Foundation
 import LoyaltyCore
 @testable import LoyaltyStore
 import XCTest
@@ -67,6 +68,16 @@ final class AuthenticationTests: StoreTestCase {
         XCTAssertEqual(failure("member:M1", "0000")?.code, .locked)
         // Other members are not affected.
         XCTAssertEqual(try store.authenticate(principal: "member:M2", secret: "1234"), .member(number: "M2"))
+    }
+
+    func testTheLockLiftsOnItsOwnAfterItsTime() throws {
+        var limits = StoreLimits()
+        limits.pinLockSeconds = 1
+        store = database.store(limits: limits)
+        for _ in 1...limits.pinFailuresMax { _ = failure("member:M1", "0000") }
+        XCTAssertEqual(failure("member:M1", "1234")?.code, .locked)
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertEqual(try store.authenticate(principal: "member:M1", secret: "1234"), .member(number: "M1"))
     }
 
     func testSettingAPINClearsTheLock() throws {
