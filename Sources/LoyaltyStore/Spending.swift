@@ -267,7 +267,9 @@ extension LoyaltyStore {
                 return stored
             }
             for locked in members { try locked.requireActive() }
-            guard let locked = members.first(where: { $0.number == member }) else { throw LoyaltyError.notFound("no member \(member)") }
+            guard let locked = members.first(where: { $0.number == member }) else {
+                throw LoyaltyError.notFound("no member \(member)")
+            }
             let stored = try apply(conn, locked)
             try RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
                                  fingerprint: fingerprint, member: member, reply: stored)
