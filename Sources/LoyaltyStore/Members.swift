@@ -46,19 +46,25 @@ struct LockedMember {
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
         guard let row = try conn.query("""
-            SELECT status, balance, tier_code,
-                   (SELECT coalesce(sum(points), 0) FROM holds h
-                    WHERE h.member_number = m.member_number AND h.status = 'active' AND h.expires_at > now()) AS held
-            FROM members m WHERE member_number = $1 FOR UPDATE
+            SELECT status, balance, tier_code FROM members WHERE member_number = $1 FOR UPDATE
             """, [number]).first else {
             throw LoyaltyError.notFound("no member \(number)")
         }
+        // Summed in a statement of its own, after the lock: a statement sees what was committed when
+        // it started, so one that waited for the lock would miss holds made by whoever held it.
+        let held = try conn.query("""
+            SELECT coalesce(sum(points), 0) AS held FROM holds
+            WHERE member_number = $1 AND status = 'active' AND expires_at > now()
+            """, [number]).first?.int64("held") ?? 0
         let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
-                                  held: try row.int64("held"), tierCode: try row.string("tier_code"))
-        if mustBeActive && member.status != "active" {
-            throw LoyaltyError.closed("member \(number) is \(member.status)")
-        }
+                                  held: held, tierCode: try row.string("tier_code"))
+        if mustBeActive { try member.requireActive() }
         return member
+    }
+
+    /// Closed and merged accounts neither earn nor spend.
+    func requireActive() throws(LoyaltyError) {
+        guard status == "active" else { throw .closed("member \(number) is \(status)") }
     }
 }
 
@@ -168,7 +174,7 @@ extension LoyaltyStore {
         }
     }
 
-    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash.
+    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash; clears a sign-in lock and the wrong-PIN count.
     public func setPIN(number: String, pin: String, actor: Principal) throws(LoyaltyError) {
         guard (4...12).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw .invalid("a PIN is 4-12 digits")
@@ -178,6 +184,8 @@ extension LoyaltyStore {
             _ = try conn.query("""
                 UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
                 """, [number, pin])
+            // A new PIN gets the full allowance of wrong tries: earlier failures were against the old one.
+            _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
             try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
         }
     }
