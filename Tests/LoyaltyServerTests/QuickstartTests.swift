@@ -11,6 +11,11 @@ final class QuickstartTests: XCTestCase {
         server = try ServerProcess(database: database)
     }
 
+    override func tearDown() {
+        server = nil
+        database = nil
+    }
+
     private var today: String {
         let formatter = DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")

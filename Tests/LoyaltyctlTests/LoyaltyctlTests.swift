@@ -9,6 +9,8 @@ final class LoyaltyctlTests: XCTestCase {
         do { database = try TestDatabase() } catch let error as TestEnvironmentMissing { throw XCTSkip(error.description) }
     }
 
+    override func tearDown() { database = nil }
+
     private func ctl(_ arguments: String..., stdin: String? = nil) throws -> Command.Outcome {
         try Command.run("loyaltyctl", arguments + ["--database", database.url], stdin: stdin)
     }
