@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=.loyalty/test-pg
-url=$(Deploy/local/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
+url=$(LOYALTY_PG_EPHEMERAL=1 Deploy/local/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
 trap 'Deploy/local/pg.sh stop "$dir"' EXIT
 # Databases left by an earlier run that was killed.
 psql "$url" -qtAc "select datname from pg_database where datname like 'loyalty\_test\_%'" | while read -r db; do
