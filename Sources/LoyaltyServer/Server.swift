@@ -38,8 +38,10 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         let pool = ConnectionPool(conninfo: configuration.databaseURL, maxConnections: configuration.databaseConnectionsMax,
                                   acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
-        services = Services(store: LoyaltyStore(pool: pool, limits: configuration.storeLimits), metrics: Metrics(),
-                            configuration: configuration)
+        let store = LoyaltyStore(pool: pool, limits: configuration.storeLimits, databaseFailed: { error in
+            Log.error("database", ["code": error.code.description, "sqlstate": error.sqlState ?? "", "message": error.message])
+        })
+        services = Services(store: store, metrics: Metrics(), configuration: configuration)
         (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }

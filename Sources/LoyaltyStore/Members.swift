@@ -86,7 +86,7 @@ extension LoyaltyStore {
     /// Points available to redeem: the balance less active holds. Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
         let value: Int64?
-        do { value = try availableReader.read(number) } catch { throw Self.domainError(error) }
+        do { value = try availableReader.read(number) } catch { throw domainError(error) }
         guard let value else { throw .notFound("no member \(number)") }
         return value
     }
