@@ -36,5 +36,6 @@ let package = Package(
         .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
         .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),
         .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["LoyaltyTesting", "LoyaltyStore"]),
     ]
 )
