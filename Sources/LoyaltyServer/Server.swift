@@ -36,10 +36,13 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let pool = ConnectionPool(conninfo: configuration.databaseURL, maxConnections: configuration.databaseConnectionsMax,
-                                  acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
-        services = Services(store: LoyaltyStore(pool: pool, limits: configuration.storeLimits), metrics: Metrics(),
-                            configuration: configuration)
+        func pool(_ conninfo: String) -> ConnectionPool {
+            ConnectionPool(conninfo: conninfo, maxConnections: configuration.databaseConnectionsMax,
+                           acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
+        }
+        let store = LoyaltyStore(pool: pool(configuration.databaseURL), readPool: configuration.databaseReadURL.map(pool),
+                                 limits: configuration.storeLimits)
+        services = Services(store: store, metrics: Metrics(), configuration: configuration)
         (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
@@ -75,7 +78,7 @@ public final class Server: @unchecked Sendable {
         threadsDone.lock()
         while threadsRunning > 0 { threadsDone.wait() }
         threadsDone.unlock()
-        services.store.pool.close()
+        services.store.close()
         Log.event("stopped")
     }
 
