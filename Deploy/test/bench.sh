@@ -11,8 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$1 instance_port=$2 haproxy_port=$3 hotel_key=$4 agent_secret=$5
-readonly members=1000 read_requests=${LOYALTY_BENCH_READS:-40000} accrue_connections=16
-readonly accruals_per_connection=${LOYALTY_BENCH_ACCRUALS_PER_CONNECTION:-1000} batch_lines=${LOYALTY_BENCH_BATCH_LINES:-20000}
+readonly members=1000 read_requests=${LOYALTY_BENCH_READS:-20000} accrue_connections=16
+readonly accruals_per_connection=${LOYALTY_BENCH_ACCRUALS_PER_CONNECTION:-500} batch_lines=${LOYALTY_BENCH_BATCH_LINES:-10000}
+# redis-cli --pipe gives up when no reply comes for this long (a BATCH COMMIT is one long wait).
+readonly pipe_timeout_seconds=300
 today=$(date -u +%F)
 say() { printf '%s\n' "test-deploy: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
@@ -22,7 +24,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # `BALANCE M__rand_int__` with -r 1000 reads members that exist.
 pipe() { # PORT FILE: sends FILE as one pipelined stream; fails on any error reply
   local out
-  out=$(redis-cli -h 127.0.0.1 -p "$1" --pipe <"$2" 2>&1) || true # judged by its summary line
+  out=$(redis-cli -h 127.0.0.1 -p "$1" --pipe --pipe-timeout "$pipe_timeout_seconds" <"$2" 2>&1) || true # judged by its summary line
   grep -q 'errors: 0,' <<<"$out" || fail "redis-cli --pipe $2: $out"
 }
 awk -v secret="$agent_secret" -v members="$members" 'BEGIN {
@@ -71,18 +73,18 @@ batch_rate() { # PORT TAG
 }
 
 # Each figure is assigned before it is printed, so that a failed measurement stops the script.
-ping_direct=$(benchmark "$instance_port" agent:demo "$agent_secret" PING)
-ping_proxied=$(benchmark "$haproxy_port" agent:demo "$agent_secret" PING)
-balance_direct=$(benchmark "$instance_port" agent:demo "$agent_secret" BALANCE M__rand_int__)
-balance_proxied=$(benchmark "$haproxy_port" agent:demo "$agent_secret" BALANCE M__rand_int__)
-accrue_direct=$(accrue_rate "$instance_port" bd)
-accrue_proxied=$(accrue_rate "$haproxy_port" bh)
-batch_direct=$(batch_rate "$instance_port" batch-d)
-batch_proxied=$(batch_rate "$haproxy_port" batch-h)
-row() { printf 'test-deploy:   %-38s %7s | %s\n' "$@" >&2; }
+row() { printf 'test-deploy:   %-44s %7s | %s\n' "$@" >&2; }
 say "measured, per second (one loyaltyd directly | HAProxy in front of two):"
-row "PING (32 connections)" "$ping_direct" "$ping_proxied"
-row "BALANCE (replica reads, 32 connections)" "$balance_direct" "$balance_proxied"
-row "ACCRUE ($accrue_connections pipelined connections)" "$accrue_direct" "$accrue_proxied"
-row "ACCRUE in a BATCH of $batch_lines (1 connection)" "$batch_direct" "$batch_proxied"
+direct=$(benchmark "$instance_port" agent:demo "$agent_secret" PING)
+proxied=$(benchmark "$haproxy_port" agent:demo "$agent_secret" PING)
+row "PING (32 connections)" "$direct" "$proxied"
+direct=$(benchmark "$instance_port" agent:demo "$agent_secret" BALANCE M__rand_int__)
+proxied=$(benchmark "$haproxy_port" agent:demo "$agent_secret" BALANCE M__rand_int__)
+row "BALANCE (replica reads, 32 connections)" "$direct" "$proxied"
+direct=$(accrue_rate "$instance_port" bd)
+proxied=$(accrue_rate "$haproxy_port" bh)
+row "ACCRUE ($accrue_connections pipelined connections)" "$direct" "$proxied"
+direct=$(batch_rate "$instance_port" batch-d)
+proxied=$(batch_rate "$haproxy_port" batch-h)
+row "ACCRUE in a BATCH of $batch_lines (1 connection)" "$direct" "$proxied"
 say "on $(nproc) cores shared by both PostgreSQL servers, both loyaltyd, HAProxy and the clients"
