@@ -9,7 +9,8 @@ public enum ReadReplicaStatus: Sendable, Equatable {
     case streaming(lagSeconds: String)
     /// The read URL names a server that is not in recovery (a primary): its reads are not stale.
     case notStandby
-    /// The read pool could not answer; stale reads fall back to the primary meanwhile.
+    /// The read pool did not answer: the replica is down (stale reads fall back to the primary
+    /// meanwhile) or every read connection stayed busy for the whole acquire timeout.
     case unreachable
 }
 
