@@ -13,13 +13,14 @@
 # Everything comes from Debian packages, listens on 127.0.0.1 only, lives under one temporary
 # directory, and is stopped and removed at exit. Exits non-zero on any failure.
 # Environment: LOYALTY_BIN_DIR (prebuilt loyaltyd and loyaltyctl; default: a release build),
-#   LOYALTY_DEPLOY_PORT_BASE (56400; uses base..base+21), LOYALTY_DEPLOY_CLIENTS (4),
+#   LOYALTY_DEPLOY_PORT_BASE (17400; uses base..base+21, below Linux's ephemeral ports, where an
+#   outgoing connection can hold a port that nothing listens on), LOYALTY_DEPLOY_CLIENTS (4),
 #   LOYALTY_DEPLOY_ACCRUALS (per client, 1000), LOYALTY_DEPLOY_BENCH (1; 0 skips step 6),
 #   LOYALTY_DEPLOY_KEEP (1 keeps the directory and its logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-base=${LOYALTY_DEPLOY_PORT_BASE:-56400}
+base=${LOYALTY_DEPLOY_PORT_BASE:-17400}
 primary_port=$base replica_port=$((base + 1))
 instance_ports=($((base + 11)) $((base + 12)))
 plain_port=$((base + 20)) tls_port=$((base + 21))
@@ -44,13 +45,15 @@ missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Any socket on the port blocks a bind, a listener or not (ss lists both).
 for port in "$primary_port" "$replica_port" "${instance_ports[@]}" "$plain_port" "$tls_port"; do
-  ! nc -z 127.0.0.1 "$port" 2>/dev/null || fail "port $port is taken; set LOYALTY_DEPLOY_PORT_BASE"
+  [ -z "$(ss -Htan "sport = :$port")" ] || fail "port $port is in use; set LOYALTY_DEPLOY_PORT_BASE"
 done
 if [ -n "${LOYALTY_BIN_DIR:-}" ]; then
   bin=$LOYALTY_BIN_DIR
