@@ -25,14 +25,18 @@ public struct ServerConfiguration: Sendable {
     public var protocolLimits = ProtocolLimits.default
     public var storeLimits = StoreLimits()
     public var databaseURL = ""
+    /// A streaming replica for reads that tolerate staleness (BALANCE, MEMBER, TIER, STATEMENT);
+    /// nil sends every read to `databaseURL`. Its pool has `databaseConnectionsMax` connections too.
+    public var databaseReadURL: String?
 
     public init() {}
 
-    /// Reads LOYALTY_LISTEN (host:port), DATABASE_URL and LOYALTY_* limits from the environment;
+    /// Reads LOYALTY_LISTEN (host:port), DATABASE_URL, DATABASE_READ_URL and LOYALTY_* limits from the environment;
     /// a malformed value is an error, not a silent default.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var config = ServerConfiguration()
         config.databaseURL = env["DATABASE_URL"] ?? ""
+        if let readURL = env["DATABASE_READ_URL"], !readURL.isEmpty { config.databaseReadURL = readURL }
         if let listen = env["LOYALTY_LISTEN"] {
             guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
                 throw ConfigurationError(message: "LOYALTY_LISTEN must be host:port, got \(listen)")

@@ -36,9 +36,12 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let pool = ConnectionPool(conninfo: configuration.databaseURL, maxConnections: configuration.databaseConnectionsMax,
-                                  acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
-        let store = LoyaltyStore(pool: pool, limits: configuration.storeLimits, databaseFailed: { error in
+        func pool(_ conninfo: String) -> ConnectionPool {
+            ConnectionPool(conninfo: conninfo, maxConnections: configuration.databaseConnectionsMax,
+                           acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
+        }
+        let store = LoyaltyStore(pool: pool(configuration.databaseURL), readPool: configuration.databaseReadURL.map(pool),
+                                 limits: configuration.storeLimits, databaseFailed: { error in
             Log.error("database", ["code": error.code.description, "sqlstate": error.sqlState ?? "", "message": error.message])
         })
         services = Services(store: store, metrics: Metrics(), configuration: configuration)
@@ -77,7 +80,7 @@ public final class Server: @unchecked Sendable {
         threadsDone.lock()
         while threadsRunning > 0 { threadsDone.wait() }
         threadsDone.unlock()
-        services.store.pool.close()
+        services.store.close()
         Log.event("stopped")
     }
 

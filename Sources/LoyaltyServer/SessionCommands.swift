@@ -55,7 +55,7 @@ let sessionCommands: [Command] = [
             })
         }
     },
-    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, stats, commandstats, errorstats, database") { args, _, services throws(LoyaltyError) in
+    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, stats, commandstats, errorstats, database, replication") { args, _, services throws(LoyaltyError) in
         let section = args.count == 2 ? try args.text(1).lowercased() : "all"
         return .bulk(infoText(section: section, services: services))
     },
@@ -81,7 +81,23 @@ func infoText(section: String, services: Services) -> String {
     if section != "all" && section != "everything" && section != "default" {
         sections = sections.filter { $0.0.lowercased() == section }
     }
+    // Asked only when shown: it costs a query on the replica.
+    if ["all", "everything", "default", "replication"].contains(section) {
+        sections.append(("Replication", replicationLines(services.store)))
+    }
     return sections.map { name, lines in
         "# \(name)\r\n" + lines.map { "\($0.0):\($0.1)\r\n" }.joined()
     }.joined(separator: "\r\n")
+}
+
+/// The read replica's state and lag; `replica:none` when reads share the primary.
+func replicationLines(_ store: LoyaltyStore) -> [(String, String)] {
+    let readPool = store.readPool.statistics
+    let poolLines = [("db_read_pool_in_use", String(readPool.inUse)), ("db_read_pool_max", String(readPool.max))]
+    switch store.readReplicaStatus() {
+    case .none: return [("replica", "none")]
+    case .streaming(let lag): return [("replica", "streaming"), ("replica_lag_seconds", lag)] + poolLines
+    case .notStandby: return [("replica", "not_standby"), ("replica_lag_seconds", "0")] + poolLines
+    case .unreachable: return [("replica", "unreachable")] + poolLines
+    }
 }
