@@ -10,8 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var connectionsMax = 10_000
     /// A connection with nothing to do for this long is closed.
     public var idleTimeoutSeconds = 300
-    /// Threads that run commands against PostgreSQL, each with at most one pooled connection.
-    public var workerThreads = 8
+    /// Threads serving connections; twice the database connections, so PING and other
+    /// requests that need no database are answered while every connection is busy.
+    public var workerThreads = 16
     /// PostgreSQL connections for writes and reads; bounded, shared by the workers.
     public var databaseConnectionsMax = 8
     /// A request waits at most this long for a database connection before UNAVAILABLE.
