@@ -1,0 +1,179 @@
+import Foundation
+import LoyaltyTesting
+import XCTest
+
+/// BATCH BEGIN/COMMIT/ABORT/STATUS/ERRORS: all valid lines in one durable step at COMMIT, none
+/// when the connection ends first, a committed batch-id never applied twice.
+final class BatchTests: EndToEndTestCase {
+    func testCommitAppliesEveryValidLineAndReportsTheRest() throws {
+        let hotel = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel.call(["ACCRUE", "pre", "M1", Self.today, "amount=10.00", "currency=USD"]), triple("pre", 30, 0))
+        let agent = try connect(as: "agent:demo")
+        XCTAssertEqual(try hotel.inline("BATCH BEGIN b1"), .simple("OK"))
+        let lines = [
+            "ACCRUE a1 M1 \(Self.today) amount=450.00 currency=USD",
+            "ACCRUE a2 M2 \(Self.today) amount=100.00 currency=USD",
+            "ACCRUE a3 M1 \(Self.today) amount=5.00 currency=EUR",
+            "ACCRUE pre M1 \(Self.today) amount=10.00 currency=USD",
+            "ACCRUE a4 M404 \(Self.today) amount=1.00 currency=USD",
+            "REVERSE a1 points=350",
+            "ACCRUE a5 M1 2026-02-30 amount=1.00 currency=USD",
+            "REVERSE never-sent",
+            "ACCRUE a1 M1 \(Self.today) amount=450.00 currency=USD",
+        ]
+        for line in lines {
+            XCTAssertEqual(try hotel.inline(line), .simple("QUEUED"), line)
+        }
+        XCTAssertEqual(try hotel.call(["PING"]), .simple("PONG"), "other commands still run at once")
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(30), "nothing is applied before COMMIT")
+        XCTAssertEqual(try agent.call(["BALANCE", "M2"]), .integer(0))
+        let summary: RESPValue = .array([.bulk("b1"), .integer(3), .integer(2), .integer(4)])
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), summary)
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(30 + 1_350 - 350))
+        XCTAssertEqual(try agent.call(["BALANCE", "M2"]), .integer(300))
+        XCTAssertEqual(try hotel.call(["BATCH", "STATUS", "b1"]), summary)
+        XCTAssertEqual(try cli("HOTELCO", "BATCH", "STATUS", "b1"), "b1\n3\n2\n4\n")
+        guard case .array(let errors) = try hotel.call(["BATCH", "ERRORS", "b1"]) else { return XCTFail("BATCH ERRORS") }
+        XCTAssertEqual(errors.map { row -> [RESPValue] in
+            guard case .array(let fields) = row, fields.count == 4 else { return [] }
+            return Array(fields.prefix(3))
+        }, [[.integer(3), .bulk("a3"), .bulk("INVALID")], [.integer(5), .bulk("a4"), .bulk("NOTFOUND")],
+            [.integer(7), .bulk("a5"), .bulk("INVALID")], [.integer(8), .bulk("never-sent"), .bulk("NOTFOUND")]])
+        // After COMMIT the connection is back to applying commands one by one.
+        XCTAssertEqual(try hotel.call(["ACCRUE", "after", "M3", Self.today, "amount=1.00", "currency=USD"]), triple("after", 3, 0))
+    }
+
+    func testABatchOfOnlyRejectedLinesStillCommitsItsSummary() throws {
+        let dine = try connect(as: "DINECO")
+        XCTAssertEqual(try dine.call(["BATCH", "BEGIN", "empty"]), .simple("OK"))
+        XCTAssertEqual(try dine.call(["BATCH", "COMMIT"]), .array([.bulk("empty"), .integer(0), .integer(0), .integer(0)]))
+        XCTAssertEqual(try dine.call(["BATCH", "ERRORS", "empty"]), .array([]))
+        XCTAssertEqual(try dine.call(["BATCH", "BEGIN", "bad"]), .simple("OK"))
+        XCTAssertEqual(try dine.call(["ACCRUE", "x", "M1", "not-a-date"]), .simple("QUEUED"))
+        XCTAssertEqual(try dine.call(["BATCH", "COMMIT"]), .array([.bulk("bad"), .integer(0), .integer(0), .integer(1)]))
+        XCTAssertEqual(try dine.call(["BATCH", "ERRORS", "bad"]),
+                       .array([.array([.integer(1), .bulk("x"), .bulk("INVALID"), .bulk("dates are YYYY-MM-DD")])]))
+    }
+
+    func testAbortAppliesNothingAndFreesTheIds() throws {
+        let hotel = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "a1", "M1", Self.today, "amount=450.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["BATCH", "ABORT"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["BATCH", "STATUS", "b1"]), .error("NOTFOUND no batch b1"))
+        XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M1"]), .integer(0))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "a1", "M1", Self.today, "amount=1.00", "currency=USD"]), triple("a1", 3, 0))
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(0), .integer(0), .integer(0)]))
+    }
+
+    func testBatchMisuseIsERRAndInvalidIdsAreINVALID() throws {
+        let hotel = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "COMMIT"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "ABORT"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "BEGIN"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "STATUS"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "FLUSH", "b1"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH"), "ERR")
+        XCTAssertEqual(try hotel.errorCode("BATCH", "BEGIN", String(repeating: "b", count: 65)), "INVALID")
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        XCTAssertEqual(try hotel.errorCode("BATCH", "BEGIN", "b2"), "ERR", "one batch at a time")
+        XCTAssertEqual(try hotel.errorCode("ACCRUE", "a1"), "ERR", "arity is checked before queueing")
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(0), .integer(0), .integer(0)]))
+        assertAnswersPing(hotel)
+    }
+
+    func testBatchStatusAndErrorsAreThePartnersOwn() throws {
+        let hotel = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "mine"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "a1", "M1", Self.today, "amount=1.00", "currency=EUR"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("mine"), .integer(0), .integer(0), .integer(1)]))
+        let dine = try connect(as: "DINECO")
+        XCTAssertEqual(try dine.call(["BATCH", "STATUS", "mine"]), .error("NOPERM batch mine is another partner's"))
+        XCTAssertEqual(try dine.errorCode("BATCH", "ERRORS", "mine"), "NOPERM")
+        XCTAssertEqual(try dine.errorCode("BATCH", "STATUS", "nobodys"), "NOTFOUND")
+        XCTAssertEqual(try dine.errorCode("BATCH", "ERRORS", "nobodys"), "NOTFOUND")
+        XCTAssertEqual(try connect(as: "agent:demo").errorCode("BATCH", "STATUS", "mine"), "NOPERM")
+        // The same batch-id is the other partner's own, separate batch.
+        XCTAssertEqual(try dine.call(["BATCH", "BEGIN", "mine"]), .simple("OK"))
+        XCTAssertEqual(try dine.call(["BATCH", "COMMIT"]), .array([.bulk("mine"), .integer(0), .integer(0), .integer(0)]))
+    }
+
+    func testABatchWhoseConnectionEndsBeforeCommitAppliesNothing() throws {
+        var hotel: RawClient? = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel?.call(["BATCH", "BEGIN", "lost"]), .simple("OK"))
+        for index in 1...50 {
+            XCTAssertEqual(try hotel?.call(["ACCRUE", "l\(index)", "M1", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+        }
+        hotel = nil
+        // As `nc -N` would: lines and end of input, but no COMMIT.
+        let netcat = try connect(as: "HOTELCO")
+        netcat.send("BATCH BEGIN half\r\nACCRUE h1 M2 \(Self.today) amount=1.00 currency=USD\r\n")
+        netcat.shutdownWrite()
+        XCTAssertEqual(try netcat.readReply(), .simple("OK"))
+        XCTAssertEqual(try netcat.readReply(), .simple("QUEUED"))
+        XCTAssertTrue(netcat.isClosedByServer())
+        usleep(200_000)
+        let check = try connect(as: "HOTELCO")
+        XCTAssertEqual(try check.errorCode("BATCH", "STATUS", "lost"), "NOTFOUND")
+        XCTAssertEqual(try check.errorCode("BATCH", "STATUS", "half"), "NOTFOUND")
+        XCTAssertEqual(try check.errorCode("REVERSE", "l1"), "NOTFOUND")
+        let agent = try connect(as: "agent:demo")
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(0))
+        XCTAssertEqual(try agent.call(["BALANCE", "M2"]), .integer(0))
+        XCTAssertTrue(server.log.contains("open_batch=discarded"), "the discarded batch is logged")
+    }
+
+    func testABatchOverItsLineLimitRefusesTheExtraLineOnly() throws {
+        let small = try ServerProcess(database: database, environment: ["LOYALTY_BATCH_LINES_MAX": "3"])
+        let hotel = try connect(as: "HOTELCO", port: small.port)
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        for index in 1...3 {
+            XCTAssertEqual(try hotel.call(["ACCRUE", "a\(index)", "M1", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+        }
+        XCTAssertEqual(try hotel.call(["ACCRUE", "a4", "M1", Self.today, "amount=1.00", "currency=USD"]),
+                       .error("LIMIT a batch holds at most 3 lines"))
+        assertAnswersPing(hotel)
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(3), .integer(0), .integer(0)]))
+        XCTAssertEqual(try hotel.errorCode("REVERSE", "a4"), "NOTFOUND", "the refused line was not queued")
+        XCTAssertEqual(try connect(as: "agent:demo", port: small.port).call(["BALANCE", "M1"]), .integer(9))
+    }
+
+    func testTenThousandLinesThroughRedisCLIPipeAreAppliedOnce() throws {
+        let count = 10_000
+        let lines = (0..<count).map { ["ACCRUE", "p\($0)", "M\($0 % 3 + 1)", Self.today, "amount=1.00", "currency=USD"] }
+        let upload = resp([["AUTH", "DINECO", try secret("DINECO")], ["BATCH", "BEGIN", "big"]] + lines + [["BATCH", "COMMIT"]])
+        let first = try RedisCLI.run(port: server.port, [], stdin: upload, extra: ["--pipe"])
+        XCTAssertTrue(first.output.contains("errors: 0, replies: \(count + 3)"), first.output)
+        XCTAssertEqual(first.status, 0)
+        let dine = try connect(as: "DINECO")
+        XCTAssertEqual(try dine.call(["BATCH", "STATUS", "big"]), .array([.bulk("big"), .integer(Int64(count)), .integer(0), .integer(0)]))
+        let agent = try connect(as: "agent:demo")
+        let balances: [RESPValue] = [.integer(3_334 * 3), .integer(3_333 * 3), .integer(3_333 * 3)]
+        XCTAssertEqual(try ["M1", "M2", "M3"].map { try agent.call(["BALANCE", $0]) }, balances)
+
+        // The same upload again: the stored summary, nothing applied twice.
+        let again = try RedisCLI.run(port: server.port, [], stdin: upload, extra: ["--pipe"])
+        XCTAssertTrue(again.output.contains("errors: 0"), again.output)
+        XCTAssertEqual(try dine.call(["BATCH", "STATUS", "big"]), .array([.bulk("big"), .integer(Int64(count)), .integer(0), .integer(0)]))
+        XCTAssertEqual(try ["M1", "M2", "M3"].map { try agent.call(["BALANCE", $0]) }, balances)
+        XCTAssertEqual(try sql("SELECT count(*) FROM ledger_entries"), String(count))
+
+        // The same lines under a new batch-id: every line a duplicate.
+        let renamed = resp([["AUTH", "DINECO", try secret("DINECO")], ["BATCH", "BEGIN", "big-again"]] + lines + [["BATCH", "COMMIT"]])
+        XCTAssertTrue(try RedisCLI.run(port: server.port, [], stdin: renamed, extra: ["--pipe"]).output.contains("errors: 0"))
+        XCTAssertEqual(try dine.call(["BATCH", "STATUS", "big-again"]),
+                       .array([.bulk("big-again"), .integer(0), .integer(Int64(count)), .integer(0)]))
+        XCTAssertEqual(try ["M1", "M2", "M3"].map { try agent.call(["BALANCE", $0]) }, balances)
+    }
+
+    /// Commands as the RESP protocol text `redis-cli --pipe` reads.
+    private func resp(_ commands: [[String]]) -> String {
+        var text = ""
+        for words in commands {
+            text += "*\(words.count)\r\n"
+            for word in words { text += "$\(word.utf8.count)\r\n\(word)\r\n" }
+        }
+        return text
+    }
+}
