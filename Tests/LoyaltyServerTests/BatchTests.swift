@@ -169,11 +169,6 @@ final class BatchTests: EndToEndTestCase {
 
     /// Commands as the RESP protocol text `redis-cli --pipe` reads.
     private func resp(_ commands: [[String]]) -> String {
-        var text = ""
-        for words in commands {
-            text += "*\(words.count)\r\n"
-            for word in words { text += "$\(word.utf8.count)\r\n\(word)\r\n" }
-        }
-        return text
+        commands.map(encodeRESP).joined()
     }
 }

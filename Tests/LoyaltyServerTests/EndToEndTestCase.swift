@@ -18,6 +18,7 @@ class EndToEndTestCase: XCTestCase {
     }
 
     override func tearDown() {
+        if ProcessInfo.processInfo.environment["E2E_DEBUG"] != nil { print(server?.log ?? "") }
         // The server goes first: the database is dropped with its connections forced closed.
         server = nil
         database = nil
