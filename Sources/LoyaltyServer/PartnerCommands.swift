@@ -29,9 +29,9 @@ let partnerCommands: [Command] = [
             guard let batch = session.batch else { throw .syntax("no batch is open") }
             // The batch ends here whatever happens: a failed COMMIT applied nothing and may be resent whole.
             session.batch = nil
-            let summary = try services.store.commitBatch(partner: partner, batchID: batch.id, lines: batch.lines)
-            services.metrics.batchCommitted(accepted: summary.accepted)
-            return batchSummaryReply(summary)
+            let commit = try services.store.commit(partner: partner, batchID: batch.id, lines: batch.lines)
+            if !commit.replayed { services.metrics.batchCommitted(accrualsApplied: commit.accrualsApplied) }
+            return batchSummaryReply(commit.summary)
         case ("ABORT", 2):
             guard session.batch != nil else { throw .syntax("no batch is open") }
             session.batch = nil

@@ -16,6 +16,12 @@ final class OperationsTests: EndToEndTestCase {
             XCTAssertEqual(try hotel.call(["ACCRUE", "b\(index)", "M2", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
         }
         XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(3), .integer(0), .integer(0)]))
+        // A resent batch-id and a reversal line are neither batches committed nor accruals applied.
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(3), .integer(0), .integer(0)]))
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b2"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["REVERSE", "b1", "points=1"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("b2"), .integer(1), .integer(0), .integer(0)]))
         let framing = try connect()
         framing.send("*2\r\n$4\r\nECHO\r\n$999999999\r\n")
         XCTAssertEqual(try framing.readReply().errorCode, "LIMIT")
@@ -27,19 +33,20 @@ final class OperationsTests: EndToEndTestCase {
         XCTAssertNotNil(info["uptime_in_seconds"].flatMap(Int.init), "uptime")
         XCTAssertEqual(info["connected_clients"], "2", "HOTELCO and the agent")
         XCTAssertEqual(info["cmdstat_accrue"], "calls=6", "queued lines are commands too")
-        XCTAssertEqual(info["cmdstat_batch"], "calls=2")
+        XCTAssertEqual(info["cmdstat_batch"], "calls=6")
+        XCTAssertEqual(info["cmdstat_reverse"], "calls=1")
         XCTAssertEqual(info["cmdstat_auth"], "calls=2")
         XCTAssertEqual(info["errorstat_INVALID"], "count=1")
         XCTAssertEqual(info["errorstat_ERR"], "count=1")
         XCTAssertEqual(info["errorstat_LIMIT"], "count=1", "framing errors are errors too")
-        XCTAssertEqual(info["batches_committed"], "1")
-        XCTAssertEqual(info["accruals_applied"], "4", "one direct, three in the batch; the replay applied nothing")
+        XCTAssertEqual(info["batches_committed"], "2")
+        XCTAssertEqual(info["accruals_applied"], "4", "one direct, three in b1; replays and reversals apply no accruals")
         XCTAssertEqual(info["db_pool_in_use"], "0")
         XCTAssertGreaterThanOrEqual(info["db_pool_idle"].flatMap(Int.init) ?? -1, 1)
         XCTAssertNotNil(info["db_pool_max"])
         XCTAssertNotNil(info["total_commands_processed"].flatMap(Int.init))
         // redis-cli shows the same text.
-        XCTAssertTrue(try cli("agent:demo", "INFO", "stats").contains("batches_committed:1"))
+        XCTAssertTrue(try cli("agent:demo", "INFO", "stats").contains("batches_committed:2"))
     }
 
     func testAnIdleConnectionIsClosedAndABusyOneIsNot() throws {
