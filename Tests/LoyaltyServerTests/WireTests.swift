@@ -25,6 +25,30 @@ final class WireTests: EndToEndTestCase {
         assertAnswersPing(client)
     }
 
+    /// More requests than the server reads ahead and more replies than it buffers, from a client
+    /// that starts reading late: the server pauses reading until it catches up, and loses nothing.
+    func testAWriterFasterThanItsReaderLosesNothing() throws {
+        let payload = String(repeating: "x", count: 1_000)
+        let count = 6_000
+        let requests = Array((0..<count).map { encodeRESP(["ECHO", "\($0)-\(payload)"]) }.joined().utf8)
+        nonisolated(unsafe) let client = try connect()
+        let sent = DispatchSemaphore(value: 0)
+        // Sent from another thread: the server stops reading while replies wait, so a single
+        // thread that wrote everything before reading would block forever.
+        Thread {
+            client.send(requests)
+            sent.signal()
+        }.start()
+        usleep(500_000)
+        for index in 0..<count {
+            XCTAssertEqual(try client.readReply(), .bulk("\(index)-\(payload)"))
+        }
+        XCTAssertEqual(sent.wait(timeout: .now() + 10), .success)
+        assertAnswersPing(client)
+        let piped = try RedisCLI.run(port: server.port, [], stdin: String(decoding: requests, as: UTF8.self), extra: ["--pipe"])
+        XCTAssertTrue(piped.output.contains("errors: 0, replies: \(count)"), piped.output)
+    }
+
     func testPipelinedWritesAndReadsInterleaveInOrder() throws {
         let hotel = try connect()
         var text = "AUTH HOTELCO \(try secret("HOTELCO"))\r\n"
