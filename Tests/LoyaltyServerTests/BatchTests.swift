@@ -83,6 +83,19 @@ final class BatchTests: EndToEndTestCase {
         assertAnswersPing(hotel)
     }
 
+    func testABatchBelongsToThePartnerThatBeganIt() throws {
+        let client = try connect(as: "HOTELCO")
+        XCTAssertEqual(try client.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))
+        XCTAssertEqual(try client.call(["ACCRUE", "h1", "M1", Self.today, "amount=10.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try client.call(["AUTH", "CARDCO", try secret("CARDCO")]),
+                       .error("ERR a batch is open; COMMIT or ABORT it before signing in again"))
+        XCTAssertEqual(try client.errorCode("HELLO", "2", "AUTH", "CARDCO", try secret("CARDCO")), "ERR")
+        XCTAssertEqual(try client.call(["BATCH", "COMMIT"]), .array([.bulk("b1"), .integer(1), .integer(0), .integer(0)]))
+        XCTAssertEqual(try client.call(["REVERSE", "h1"]), triple("h1", 30, 0), "HOTELCO's stay, at HOTELCO's rate")
+        XCTAssertEqual(try client.call(["AUTH", "CARDCO", try secret("CARDCO")]), .simple("OK"), "no batch open any more")
+        XCTAssertEqual(try client.errorCode("BATCH", "STATUS", "b1"), "NOPERM")
+    }
+
     func testBatchStatusAndErrorsAreThePartnersOwn() throws {
         let hotel = try connect(as: "HOTELCO")
         XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "mine"]), .simple("OK"))

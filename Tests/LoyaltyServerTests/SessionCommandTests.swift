@@ -95,6 +95,8 @@ final class SessionCommandTests: EndToEndTestCase {
         XCTAssertEqual(try client.errorCode("HELLO", "2", "AUTH", "agent:demo", "wrong"), "WRONGPASS")
         XCTAssertEqual(try client.errorCode("BALANCE", "M1"), "NOAUTH")
         XCTAssertEqual(try client.errorCode("HELLO", "2", "BOGUS"), "ERR")
+        XCTAssertEqual(try client.errorCode("HELLO", "2", "AUTH", "agent:demo", try secret("agent:demo"), "SETNAME"), "ERR")
+        XCTAssertEqual(try client.errorCode("BALANCE", "M1"), "NOAUTH", "a malformed HELLO signs nobody in")
         guard case .array = try client.call(["HELLO", "2", "AUTH", "agent:demo", try secret("agent:demo"), "SETNAME", "desk"]) else {
             return XCTFail("HELLO with AUTH is not an array")
         }
