@@ -78,7 +78,8 @@ func queueInBatch(_ command: Command, _ args: Arguments, session: inout Session,
         throw .limit("a batch holds at most \(services.store.limits.batchLinesMax) lines")
     }
     let line = queued + 1
-    let txnID = args.request.string(1) ?? ""
+    // Kept for BATCH ERRORS even when malformed, so made storable: NUL spelled out, bad UTF-8 replaced.
+    let txnID = String(decoding: args.request.arguments[1], as: UTF8.self).replacingOccurrences(of: "\0", with: "\\x00")
     let operation: BatchLine.Operation
     do {
         if command.name == "ACCRUE" {

@@ -55,6 +55,23 @@ final class BatchTests: EndToEndTestCase {
                        .array([.array([.integer(1), .bulk("x"), .bulk("INVALID"), .bulk("dates are YYYY-MM-DD")])]))
     }
 
+    func testLinesWithBytesNoDatabaseTextHoldsAreRejectedOneByOne() throws {
+        let hotel = try connect(as: "HOTELCO")
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "nul"]), .simple("OK"))
+        XCTAssertEqual(try hotel.inline(#"ACCRUE "a\x00b" M1 \#(Self.today) amount=1.00 currency=USD"#), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.inline(#"ACCRUE a2 M1 \#(Self.today) "amount=1\x00" currency=USD"#), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.inline(#"ACCRUE a3 M1 \#(Self.today) amount=1.00 "\xff=USD""#), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "a4", "M1", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("nul"), .integer(1), .integer(0), .integer(3)]))
+        guard case .array(let errors) = try hotel.call(["BATCH", "ERRORS", "nul"]) else { return XCTFail("BATCH ERRORS") }
+        XCTAssertEqual(errors.map { row -> [RESPValue] in
+            guard case .array(let fields) = row else { return [] }
+            return Array(fields.prefix(3))
+        }, [[.integer(1), .bulk(#"a\x00b"#), .bulk("INVALID")], [.integer(2), .bulk("a2"), .bulk("INVALID")],
+            [.integer(3), .bulk("a3"), .bulk("INVALID")]])
+        XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M1"]), .integer(3))
+    }
+
     func testAbortAppliesNothingAndFreesTheIds() throws {
         let hotel = try connect(as: "HOTELCO")
         XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "b1"]), .simple("OK"))

@@ -24,6 +24,8 @@ final class MemberCommandTests: EndToEndTestCase {
         XCTAssertEqual(try agent.errorCode("ENROLL", String(repeating: "9", count: 33)), "INVALID")
         XCTAssertEqual(try agent.errorCode("ENROLL", "M200", "phone=555"), "INVALID")
         XCTAssertEqual(try agent.errorCode("ENROLL", "M200", "no-equals-sign"), "INVALID")
+        XCTAssertEqual(try agent.inline(#"ENROLL M200 "name=nul\x00byte""#), .error("INVALID argument 2 contains a NUL byte"))
+        XCTAssertEqual(try agent.inline(#"ENROLL M200 "name=\xc3\x28""#), .error("INVALID argument 2 is not valid UTF-8"))
         XCTAssertEqual(try agent.errorCode("BALANCE", "M200"), "NOTFOUND", "refused enrolments created nothing")
         XCTAssertEqual(try connect(as: "HOTELCO").errorCode("ENROLL", "M201"), "NOPERM")
         XCTAssertEqual(try connect(as: "member:M1").errorCode("ENROLL", "M201"), "NOPERM")
