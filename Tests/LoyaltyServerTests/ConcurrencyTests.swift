@@ -101,6 +101,34 @@ final class ConcurrencyTests: EndToEndTestCase {
         XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M2"]), .integer(600))
     }
 
+    func testABatchRacingDirectAccrualsOfTheSameTxnIDsAppliesEachOnce() throws {
+        let port = server.port, key = try secret("HOTELCO"), today = Self.today, count = 300
+        let lines = (0..<count).map { ["ACCRUE", "r\($0)", "M\($0 % 3 + 1)", today, "amount=1.00", "currency=USD"] }
+        let replies = try concurrently(4) { client in
+            let connection = try RawClient(port: port)
+            _ = try connection.call(["AUTH", "HOTELCO", key])
+            if client == 0 {
+                connection.send(encodeRESP(["BATCH", "BEGIN", "racing"]) + lines.map(encodeRESP).joined() + encodeRESP(["BATCH", "COMMIT"]))
+                for _ in 0...count { _ = try connection.readReply() }
+                return [try connection.readReply()]
+            }
+            let order = client % 2 == 0 ? lines : lines.reversed()
+            connection.send(order.map(encodeRESP).joined())
+            return try order.map { _ in try connection.readReply() }
+        }
+        guard case .array(let summary) = replies[0][0], summary.count == 4, case .integer(let accepted) = summary[1],
+              case .integer(let duplicates) = summary[2] else { return XCTFail("BATCH COMMIT \(replies[0])") }
+        XCTAssertEqual(accepted + duplicates, Int64(count))
+        XCTAssertEqual(summary[3], .integer(0))
+        for reply in replies.dropFirst().joined() {
+            guard case .array(let fields) = reply, fields.count == 3 else { return XCTFail("ACCRUE \(reply)") }
+            XCTAssertEqual(Array(fields[1...]), [.integer(3), .integer(0)])
+        }
+        XCTAssertEqual(try sql("SELECT count(*) FROM ledger_entries"), String(count))
+        let agent = try connect(as: "agent:demo")
+        XCTAssertEqual(try ["M1", "M2", "M3"].map { try agent.call(["BALANCE", $0]) }, [.integer(300), .integer(300), .integer(300)])
+    }
+
     func testAThousandOpenConnectionsAllAnswer() throws {
         let clients = try (0..<1_000).map { _ in try RawClient(port: server.port) }
         for (index, client) in clients.enumerated() { client.sendCommand(["ECHO", "c\(index)"]) }
