@@ -86,6 +86,30 @@ final class ConcurrencyTests: EndToEndTestCase {
         XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M1"]), .integer(100_000 - 10 * 6_000))
     }
 
+    func testAHoldCapturedAndARedemptionCancelledByFourClientsAtOnceCountOnce() throws {
+        try credit("M1", 10_000)
+        let agent = try connect(as: "agent:demo")
+        guard case .array(let hold) = try agent.call(["HOLD", "h1", "M1", "4000"]), case .bulk(let holdID) = hold[0] else {
+            return XCTFail("HOLD")
+        }
+        let port = server.port, agentSecret = try secret("agent:demo")
+        let captures = try concurrently(4) { _ in
+            let connection = try RawClient(port: port)
+            _ = try connection.call(["AUTH", "agent:demo", agentSecret])
+            return try connection.call(["CAPTURE", holdID])
+        }
+        XCTAssertEqual(Set(captures.map(\.description)).count, 1, "\(captures)")
+        guard case .array(let capture) = captures[0], case .bulk(let redemptionID) = capture[0] else { return XCTFail("\(captures)") }
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(6_000))
+        let cancels = try concurrently(4) { _ in
+            let connection = try RawClient(port: port)
+            _ = try connection.call(["AUTH", "agent:demo", agentSecret])
+            return try connection.call(["CANCEL", redemptionID])
+        }
+        XCTAssertEqual(Set(cancels.map(\.description)).count, 1, "\(cancels)")
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(10_000), "refunded once")
+    }
+
     func testTheSameBatchCommittedOnTwoConnectionsAtOnceIsAppliedOnce() throws {
         let port = server.port, key = try secret("DINECO"), today = Self.today
         let summaries = try concurrently(2) { _ in
