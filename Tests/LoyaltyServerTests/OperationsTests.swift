@@ -130,11 +130,7 @@ final class OperationsTests: EndToEndTestCase {
         let postgresPort = UInt16(target.port ?? 5432)
         var proxy = try TCPProxy(targetPort: postgresPort)
         defer { proxy.stop() }
-        var viaProxy = target
-        viaProxy.host = "127.0.0.1"
-        viaProxy.port = Int(proxy.port)
-        viaProxy.path = "/" + database.name
-        let fragile = try ServerProcess(database: database, environment: ["DATABASE_URL": try XCTUnwrap(viaProxy.string)])
+        let fragile = try ServerProcess(database: database, environment: ["DATABASE_URL": try proxiedURL(target, port: proxy.port)])
         let agent = try connect(as: "agent:demo", port: fragile.port)
         let hotel = try connect(as: "HOTELCO", port: fragile.port)
         XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(0))
@@ -153,7 +149,34 @@ final class OperationsTests: EndToEndTestCase {
         XCTAssertTrue(fragile.process.isRunning)
     }
 
+    func testAServerStartedBeforeItsDatabaseServesOnceTheDatabaseIsUp() throws {
+        let target = try XCTUnwrap(URLComponents(string: try TestDatabase.serverURL()))
+        let postgresPort = UInt16(target.port ?? 5432)
+        let placeholder = try TCPProxy(targetPort: postgresPort)
+        placeholder.stop()
+        let early = try ServerProcess(database: database, environment: ["DATABASE_URL": try proxiedURL(target, port: placeholder.port)])
+        let agent = try connect(port: early.port)
+        XCTAssertEqual(try agent.errorCode("AUTH", "agent:demo", try secret("agent:demo")), "UNAVAILABLE")
+        let proxy = try TCPProxy(targetPort: postgresPort, port: placeholder.port)
+        defer { proxy.stop() }
+        try waitUntil("the database is reachable") {
+            try agent.call(["AUTH", "agent:demo", try secret("agent:demo")]) == .simple("OK")
+        }
+        XCTAssertEqual(try agent.call(["REWARDS"]).arrayCount, 5, "the program loads once the database is there")
+        XCTAssertEqual(try connect(as: "HOTELCO", port: early.port).call(["ACCRUE", "t1", "M1", Self.today, "amount=1.00", "currency=USD"]),
+                       triple("t1", 3, 0))
+    }
+
     // MARK: - Helpers
+
+    /// The test database's URL, reached through a proxy on `port`.
+    private func proxiedURL(_ target: URLComponents, port: UInt16) throws -> String {
+        var url = target
+        url.host = "127.0.0.1"
+        url.port = Int(port)
+        url.path = "/" + database.name
+        return try XCTUnwrap(url.string)
+    }
 
     private func infoFields(_ client: RawClient) throws -> [String: String] {
         guard case .bulk(let text) = try client.call(["INFO"]) else { throw UnexpectedReply("INFO is not bulk text") }

@@ -10,6 +10,8 @@ final class TCPProxy: @unchecked Sendable {
     private let lock = NSLock()
     private var sockets: [Int32] = []
     private var stopped = false
+    /// Signalled once the listening socket is closed and its port free for another proxy.
+    private let listenerClosed = DispatchSemaphore(value: 0)
 
     /// Listens on `port` (0: any free port) and forwards every connection to `targetPort`.
     init(targetPort: UInt16, port requested: UInt16 = 0) throws {
@@ -37,12 +39,14 @@ final class TCPProxy: @unchecked Sendable {
     /// Refuses new connections and cuts every forwarded one, as a crashed database host would.
     /// Call it before dropping the proxy: its threads keep it alive until then.
     func stop() {
-        lock.withLock {
-            stopped = true
+        let first: Bool = lock.withLock {
+            defer { stopped = true }
             // shutdown() wakes the threads blocked in accept() and read(); they close their own descriptors.
             Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
             for fd in sockets { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            return !stopped
         }
+        if first { listenerClosed.wait() }
     }
 
     private func acceptLoop() {
@@ -51,6 +55,7 @@ final class TCPProxy: @unchecked Sendable {
             if client < 0 {
                 if errno == EINTR { continue }
                 close(listenFD)
+                listenerClosed.signal()
                 return
             }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
