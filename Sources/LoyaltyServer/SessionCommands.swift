@@ -54,7 +54,8 @@ let sessionCommands: [Command] = [
         default:
             return .array(commandTable.values.sorted { $0.name < $1.name }.map { command in
                 .array([.bulk(command.name.lowercased()),
-                        .integer(Int64(command.arity.upperBound == Int.max ? -command.arity.lowerBound : command.arity.lowerBound)),
+                        // Redis's convention: positive is exactly that many words, negative at least that many.
+                        .integer(Int64(command.arity.lowerBound == command.arity.upperBound ? command.arity.lowerBound : -command.arity.lowerBound)),
                         .array([.simple(command.writes ? "write" : "readonly")]), .integer(0), .integer(0), .integer(0)])
             })
         }

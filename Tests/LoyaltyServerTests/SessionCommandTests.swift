@@ -128,6 +128,9 @@ final class SessionCommandTests: EndToEndTestCase {
         })
         XCTAssertEqual(arityOf["echo"], .integer(2), "a fixed arity is positive")
         XCTAssertEqual(arityOf["command"], .integer(-1), "an open arity is negative, as in Redis")
+        XCTAssertEqual(arityOf["ping"], .integer(-1), "optional arguments make an arity open too")
+        XCTAssertEqual(arityOf["accrue"], .integer(-4))
+        XCTAssertEqual(arityOf["transfer"], .integer(5))
         // redis-cli with no command reads commands from stdin, after asking COMMAND DOCS.
         let session = try RedisCLI.run(port: server.port, [], stdin: "PING\nECHO hi\n")
         XCTAssertEqual(session.output, "PONG\nhi\n")
