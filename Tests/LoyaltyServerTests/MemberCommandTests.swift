@@ -115,6 +115,17 @@ final class MemberCommandTests: EndToEndTestCase {
         XCTAssertEqual(Array(line[2...]), ["accrual", "500", "25", "CARDCO", "c5"])
     }
 
+    func testAnAdminAdjustmentShowsInTheStatement() throws {
+        let store = database.store()
+        defer { store.pool.close() }
+        XCTAssertEqual(try store.adjust(member: "M2", points: 250, reason: "goodwill", actor: .admin(user: "ops")), 250)
+        guard case .array(let rows) = try connect(as: "member:M2").call(["STATEMENT", "M2"]), case .array(let entry) = rows.first else {
+            return XCTFail("STATEMENT M2")
+        }
+        XCTAssertEqual(Array(entry[2...5]), [.bulk("adjustment"), .integer(250), .integer(0), .bulk("admin:ops")])
+        XCTAssertEqual(try cli("member:M2", "BALANCE", "M2"), "250\n")
+    }
+
     func testAClosedMemberIsReadableButTakesNoChanges() throws {
         try credit("M3", 20_000)
         try closeMember("M3")
