@@ -12,8 +12,7 @@ let sessionCommands: [Command] = [
         .bulk(args.request.arguments[1])
     },
     Command("AUTH", arity: 3...3, access: .anyone, "AUTH principal secret") { args, session, services throws(LoyaltyError) in
-        session.principal = try services.store.authenticate(principal: try args.text(1), secret: try args.text(2))
-        Log.event("auth", ["client": String(session.clientID), "principal": session.principal?.description ?? ""])
+        try signIn(&session, principal: try args.text(1), secret: try args.text(2), services: services)
         return .ok
     },
     Command("HELLO", arity: 1...7, access: .anyone, "HELLO [2 [AUTH principal secret] [SETNAME name]]") { args, session, services throws(LoyaltyError) in
@@ -23,17 +22,22 @@ let sessionCommands: [Command] = [
                 throw LoyaltyError(.syntax, "only protocol version 2 (RESP2) is served")
             }
         }
+        // The whole request is checked before signing in, so a malformed HELLO changes nothing.
+        var credentials: (principal: String, secret: String)?
         var index = 2
         while index < args.count {
             switch try args.text(index).uppercased() {
             case "AUTH" where index + 2 < args.count:
-                session.principal = try services.store.authenticate(principal: try args.text(index + 1), secret: try args.text(index + 2))
+                credentials = (try args.text(index + 1), try args.text(index + 2))
                 index += 3
             case "SETNAME" where index + 1 < args.count:
                 index += 2
             default:
                 throw .syntax("syntax error in HELLO")
             }
+        }
+        if let credentials {
+            try signIn(&session, principal: credentials.principal, secret: credentials.secret, services: services)
         }
         return .array([.bulk("server"), .bulk("loyaltyd"), .bulk("version"), .bulk(Services.version), .bulk("proto"),
                        .integer(2), .bulk("id"), .integer(Int64(session.clientID)), .bulk("mode"), .bulk("standalone"),
@@ -50,7 +54,8 @@ let sessionCommands: [Command] = [
         default:
             return .array(commandTable.values.sorted { $0.name < $1.name }.map { command in
                 .array([.bulk(command.name.lowercased()),
-                        .integer(Int64(command.arity.upperBound == Int.max ? -command.arity.lowerBound : command.arity.lowerBound)),
+                        // Redis's convention: positive is exactly that many words, negative at least that many.
+                        .integer(Int64(command.arity.lowerBound == command.arity.upperBound ? command.arity.lowerBound : -command.arity.lowerBound)),
                         .array([.simple(command.writes ? "write" : "readonly")]), .integer(0), .integer(0), .integer(0)])
             })
         }
@@ -60,6 +65,13 @@ let sessionCommands: [Command] = [
         return .bulk(infoText(section: section, services: services))
     },
 ]
+
+/// AUTH and HELLO AUTH. Refused while a batch is open: a batch is committed by the partner that began it.
+func signIn(_ session: inout Session, principal: String, secret: String, services: Services) throws(LoyaltyError) {
+    guard session.batch == nil else { throw .syntax("a batch is open; COMMIT or ABORT it before signing in again") }
+    session.principal = try services.store.authenticate(principal: principal, secret: secret)
+    Log.event("auth", ["client": String(session.clientID), "principal": principal])
+}
 
 /// Redis-style INFO: `# Section` heads and `key:value` lines.
 func infoText(section: String, services: Services) -> String {
