@@ -4,7 +4,8 @@
 # under a lot policy timed, and `verify` run on the result. The scratch database is dropped after.
 #
 # usage: BENCH_DATABASE_URL=postgresql://user@host:port/any scripts/bench-runs.sh [MEMBERS]
-# (defaults to LOYALTY_TEST_DATABASE_URL; the user must be allowed to CREATE DATABASE)
+# (defaults to LOYALTY_TEST_DATABASE_URL; the user must be allowed to CREATE DATABASE).
+# BENCH_KEEP=1 keeps the scratch database and prints its URL, to study the runs' plans.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 members=${1:-1000000}
@@ -18,7 +19,11 @@ swift build --product loyaltyctl >/dev/null
 ctl="$(swift build --show-bin-path)/loyaltyctl"
 
 psql -q "$base/postgres" -c "CREATE DATABASE $db"
-trap 'psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
+if [ -n "${BENCH_KEEP:-}" ]; then
+  trap 'echo "kept $url" >&2' EXIT
+else
+  trap 'psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
+fi
 "$ctl" migrate --database "$url" >/dev/null
 "$ctl" demo load --database "$url" >/dev/null 2>&1
 
@@ -32,11 +37,11 @@ SET synchronous_commit = off;
 -- and a debit, so that balance = ledger and the lot policy has something to consume.
 CREATE TEMP TABLE gen AS
 SELECT 'B' || lpad(i::text, 8, '0') AS member_number,
-       date '$as_of' - (i * 7919 % 1100) AS last_activity,
+       date '$as_of' - (i * 7919 % 1100)::int AS last_activity,
        1000 + i % 5000 AS recent, 500 + i % 700 AS old, 300 + i % 400 AS spent,
        CASE WHEN i % 10 = 0 THEN (ARRAY['PREMIER', 'PREMIER_EXECUTIVE', '1K'])[1 + i / 10 % 3] END AS tier,
        CASE WHEN i % 20 = 0 THEN 2024 ELSE 2025 END AS tier_year
-FROM generate_series(1, $members) AS i;
+FROM generate_series(1::bigint, $members) AS i;
 
 INSERT INTO members (member_number, name, tier_code, tier_until, balance, last_activity)
 SELECT member_number, '', coalesce(tier, 'MEMBER'),
