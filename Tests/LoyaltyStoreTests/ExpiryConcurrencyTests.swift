@@ -14,8 +14,7 @@ final class ExpiryConcurrencyTests: TierTestCase {
             try stay("old-\(number)", number, amount: "100.00")
         }
         today("2027-08-10")
-        var limits = RunLimits()
-        limits.chunkMembers = 7
+        let limits = { var limits = RunLimits(); limits.chunkMembers = 7; return limits }()
         let store = self.store!, agent = self.agent, hotel = self.hotel
         let requestErrors = Locked<[String]>([])
         let runs = Locked<[String]>([])
