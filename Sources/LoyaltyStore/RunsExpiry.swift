@@ -65,7 +65,8 @@ extension LoyaltyStore {
                                chunk: RunChunk) throws -> RunCounts {
         guard let due = Expiry.due(program, asOf: asOf, first: chunk.first, last: chunk.last) else { return RunCounts() }
         let locked = try conn.query(due.sql + """
-            SELECT member_number FROM members WHERE member_number IN (SELECT member_number FROM due)
+            SELECT member_number FROM members
+            WHERE member_number BETWEEN $1 AND $2 AND member_number IN (SELECT member_number FROM due)
             ORDER BY member_number FOR UPDATE
             """, due.parameters).count
         guard locked > 0 else { return RunCounts() }
@@ -73,7 +74,7 @@ extension LoyaltyStore {
         return try counts(conn.query(due.sql + """
             , expired AS (
                 UPDATE members m SET balance = m.balance - d.points FROM due d
-                WHERE m.member_number = d.member_number AND m.xmin = d.row_version
+                WHERE m.member_number BETWEEN $1 AND $2 AND m.member_number = d.member_number AND m.xmin = d.row_version
                 RETURNING d.member_number, d.points
             ), entries AS (
                 INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)

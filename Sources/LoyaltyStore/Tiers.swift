@@ -145,7 +145,8 @@ enum TierKeeper {
     /// statement of the transaction sees those members as they are, not as they were.
     static func lockStale(_ conn: Connection, program: Program, first: String, last: String, asOf: LocalDate) throws -> Int {
         try conn.query(staleMembersCTEs + """
-            SELECT member_number FROM members WHERE member_number IN (SELECT member_number FROM stale)
+            SELECT member_number FROM members
+            WHERE member_number BETWEEN $1 AND $2 AND member_number IN (SELECT member_number FROM stale)
             ORDER BY member_number FOR UPDATE
             """, staleParameters(program, first: first, last: last, asOf: asOf)).count
     }
@@ -158,7 +159,7 @@ enum TierKeeper {
         try conn.query(staleMembersCTEs + """
             , updated AS (
                 UPDATE members m SET tier_code = s.to_tier, tier_until = s.to_until FROM stale s
-                WHERE m.member_number = s.member_number AND m.xmin = s.row_version
+                WHERE m.member_number BETWEEN $1 AND $2 AND m.member_number = s.member_number AND m.xmin = s.row_version
                 RETURNING s.*
             )
             INSERT INTO tier_history (member_number, from_tier, to_tier, valid_until, reason)
