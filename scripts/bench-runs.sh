@@ -65,10 +65,14 @@ SQL
 echo "generated in $(( $(date +%s) - start )) s" >&2
 
 run() { echo "+ loyaltyctl $*" >&2; "$ctl" "$@" --database "$url"; }
+# The first runs catch up on a backlog (a tenth of the tiers lapse, half the members expire);
+# the next day's are what a daily run costs.
 run tiers evaluate --as-of $as_of
 run expire --as-of $as_of
 run expire --as-of $as_of
-psql -q "$url" -c "UPDATE program_settings SET value = jsonb_set(value, '{expiry}', '{\"policy\": \"lot\", \"months\": 24}') WHERE key = 'program'"
-run expire --as-of 2026-11-24 --dry-run
+run tiers evaluate --as-of 2026-11-24
 run expire --as-of 2026-11-24
+psql -q "$url" -c "UPDATE program_settings SET value = jsonb_set(value, '{expiry}', '{\"policy\": \"lot\", \"months\": 24}') WHERE key = 'program'"
+run expire --as-of 2026-11-25 --dry-run
+run expire --as-of 2026-11-25
 run verify | tail -1

@@ -41,12 +41,21 @@ extension LoyaltyStore {
             if dryRun {
                 outcome = try driver.dryRun(pool, progress: progress) { conn, chunk in
                     guard let due = Expiry.due(program, asOf: asOf, first: chunk.first, last: chunk.last) else { return RunCounts() }
-                    return try Self.counts(conn.query(due.sql + "SELECT count(*) AS members, coalesce(sum(points), 0)::bigint AS points FROM due",
-                                                      due.parameters))
+                    let row = try conn.query(due.sql + "SELECT count(*) AS members, coalesce(sum(points), 0)::bigint AS points FROM due",
+                                             due.parameters).first
+                    return RunCounts(members: try row?.int64("members") ?? 0, points: try row?.int64("points") ?? 0)
                 }
             } else {
+                let passesMax = limits.chunkPassesMax
                 outcome = try driver.run(pool, progress: progress) { conn, chunk in
-                    try Self.expire(conn, program: program, asOf: asOf, runID: runID, chunk: chunk)
+                    var counts = RunCounts()
+                    // Another pass for the members a request changed meanwhile, if they still have points due.
+                    for _ in 0..<passesMax {
+                        let pass = try Self.expire(conn, program: program, asOf: asOf, runID: runID, chunk: chunk)
+                        counts = counts + pass.expired
+                        if pass.expired.members == pass.due { break }
+                    }
+                    return counts
                 }
             }
             return ExpiryRunSummary(asOf: asOf, runID: runID, dryRun: dryRun, membersExpired: outcome.counts.members,
@@ -58,20 +67,15 @@ extension LoyaltyStore {
         }
     }
 
-    /// One chunk: lock the members with something to expire in member order, then expire it from
-    /// what they hold now. The ledger entries are made from the rows the UPDATE changed, so
-    /// balance and ledger move together; a row changed since the statement began is left alone.
+    /// One pass over a chunk: each member's points due leave in one `expiry` entry, made from the
+    /// rows the UPDATE changed, so balance and ledger always move together. UPDATE ... FROM locks
+    /// only the rows it changes; a row a request changed after the statement began is left alone
+    /// (its row version moved on), which the returned count of members due shows.
     private static func expire(_ conn: Connection, program: Program, asOf: LocalDate, runID: String,
-                               chunk: RunChunk) throws -> RunCounts {
-        guard let due = Expiry.due(program, asOf: asOf, first: chunk.first, last: chunk.last) else { return RunCounts() }
-        let locked = try conn.query(due.sql + """
-            SELECT member_number FROM members
-            WHERE member_number BETWEEN $1 AND $2 AND member_number IN (SELECT member_number FROM due)
-            ORDER BY member_number FOR UPDATE
-            """, due.parameters).count
-        guard locked > 0 else { return RunCounts() }
+                               chunk: RunChunk) throws -> (expired: RunCounts, due: Int64) {
+        guard let due = Expiry.due(program, asOf: asOf, first: chunk.first, last: chunk.last) else { return (RunCounts(), 0) }
         let reference = due.parameters.count + 1, activityDate = due.parameters.count + 2
-        return try counts(conn.query(due.sql + """
+        let row = try conn.query(due.sql + """
             , expired AS (
                 UPDATE members m SET balance = m.balance - d.points FROM due d
                 WHERE m.member_number BETWEEN $1 AND $2 AND m.member_number = d.member_number AND m.xmin = d.row_version
@@ -80,11 +84,9 @@ extension LoyaltyStore {
                 INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                 SELECT member_number, 'expiry', -points, $\(activityDate)::date, 'system', $\(reference) FROM expired
             )
-            SELECT count(*) AS members, coalesce(sum(points), 0)::bigint AS points FROM expired
-            """, due.parameters + [runID, asOf.description]))
-    }
-
-    private static func counts(_ result: QueryResult) throws -> RunCounts {
-        RunCounts(members: try result.first?.int64("members") ?? 0, points: try result.first?.int64("points") ?? 0)
+            SELECT count(*) AS members, coalesce(sum(points), 0)::bigint AS points, (SELECT count(*) FROM due) AS due
+            FROM expired
+            """, due.parameters + [runID, asOf.description]).first
+        return (RunCounts(members: try row?.int64("members") ?? 0, points: try row?.int64("points") ?? 0), try row?.int64("due") ?? 0)
     }
 }

@@ -32,15 +32,17 @@ extension LoyaltyStore {
         let program = try program()
         let asOf = try runDate(asOf)
         do {
+            let passesMax = limits.chunkPassesMax
             let outcome = try RunDriver(kind: .tiers, asOf: asOf, limits: limits).run(pool, progress: progress) { conn, chunk in
                 var counts = RunCounts()
                 counts.grants += Int64(try TierKeeper.settleLifetime(conn, program: program, first: chunk.first, last: chunk.last))
-                guard try TierKeeper.lockStale(conn, program: program, first: chunk.first, last: chunk.last, asOf: asOf) > 0 else {
-                    return counts
-                }
                 counts.grants += Int64(try TierKeeper.softLand(conn, program: program, first: chunk.first, last: chunk.last, asOf: asOf))
-                counts.members += Int64(try TierKeeper.refresh(conn, program: program, first: chunk.first, last: chunk.last,
-                                                               asOf: asOf, reason: nil))
+                // Another pass for the members a request changed meanwhile, if they are still stale.
+                for _ in 0..<passesMax {
+                    let pass = try TierKeeper.refresh(conn, program: program, first: chunk.first, last: chunk.last, asOf: asOf, reason: nil)
+                    counts.members += Int64(pass.changed)
+                    if pass.changed == pass.stale { break }
+                }
                 return counts
             }
             return TierRunSummary(asOf: asOf, membersChanged: outcome.counts.members, grantsMade: outcome.counts.grants,

@@ -109,7 +109,8 @@ enum TierKeeper {
         if program.softLandingMonths != nil {
             _ = try softLand(conn, program: program, first: member, last: member, asOf: today)
         }
-        _ = try refresh(conn, program: program, first: member, last: member, asOf: today, reason: reason)
+        let refreshed = try refresh(conn, program: program, first: member, last: member, asOf: today, reason: reason)
+        assert(refreshed.changed == refreshed.stale, "the caller holds the member's row lock")
     }
 
     // MARK: - Set-based steps over a range of members [first, last]
@@ -140,36 +141,30 @@ enum TierKeeper {
          asOf.description, program.baseTier.code]
     }
 
-    /// Locks, in member order, the rows of members in the range whose cached tier is stale on
-    /// `asOf`; returns how many. Run before the steps that change them, so that every later
-    /// statement of the transaction sees those members as they are, not as they were.
-    static func lockStale(_ conn: Connection, program: Program, first: String, last: String, asOf: LocalDate) throws -> Int {
-        try conn.query(staleMembersCTEs + """
-            SELECT member_number FROM members
-            WHERE member_number BETWEEN $1 AND $2 AND member_number IN (SELECT member_number FROM stale)
-            ORDER BY member_number FOR UPDATE
-            """, staleParameters(program, first: first, last: last, asOf: asOf)).count
-    }
-
     /// Writes the tier in force on `asOf` into the members' cached tier where it changed, with a
-    /// tier_history row saying why: `reason`, else what lapsed and which grant now holds.
-    /// Returns the members changed. A row changed since the statement began is left to the next run.
+    /// tier_history row saying why: `reason`, else what lapsed and which grant now holds. A member
+    /// row a request changed after the statement began is left alone (its row version moved on):
+    /// returns the members changed and the members found stale, so a caller can pass again.
     static func refresh(_ conn: Connection, program: Program, first: String, last: String, asOf: LocalDate,
-                        reason: String?) throws -> Int {
-        try conn.query(staleMembersCTEs + """
+                        reason: String?) throws -> (changed: Int, stale: Int) {
+        let row = try conn.query(staleMembersCTEs + """
             , updated AS (
                 UPDATE members m SET tier_code = s.to_tier, tier_until = s.to_until FROM stale s
                 WHERE m.member_number BETWEEN $1 AND $2 AND m.member_number = s.member_number AND m.xmin = s.row_version
                 RETURNING s.*
+            ), history AS (
+                INSERT INTO tier_history (member_number, from_tier, to_tier, valid_until, reason)
+                SELECT member_number, from_tier, to_tier, to_until, coalesce($7,
+                    'tiers evaluate as of ' || $5::date || ': '
+                    || CASE WHEN from_until < $5::date THEN from_tier || ' valid through ' || from_until || ' lapsed'
+                            ELSE 'recomputed' END
+                    || CASE WHEN grant_reason IS NULL THEN '' ELSE '; ' || to_tier || ' from ' || grant_reason END)
+                FROM updated
+                RETURNING 1
             )
-            INSERT INTO tier_history (member_number, from_tier, to_tier, valid_until, reason)
-            SELECT member_number, from_tier, to_tier, to_until, coalesce($7,
-                'tiers evaluate as of ' || $5::date || ': '
-                || CASE WHEN from_until < $5::date THEN from_tier || ' valid through ' || from_until || ' lapsed'
-                        ELSE 'recomputed' END
-                || CASE WHEN grant_reason IS NULL THEN '' ELSE '; ' || to_tier || ' from ' || grant_reason END)
-            FROM updated
-            """, staleParameters(program, first: first, last: last, asOf: asOf) + [reason]).affectedRows
+            SELECT (SELECT count(*) FROM history) AS changed, (SELECT count(*) FROM stale) AS stale
+            """, staleParameters(program, first: first, last: last, asOf: asOf) + [reason]).first
+        return (try row?.int("changed") ?? 0, try row?.int("stale") ?? 0)
     }
 
     /// Soft landing: members in the range whose cached tier came from a qualification (or an

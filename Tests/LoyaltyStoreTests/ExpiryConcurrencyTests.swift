@@ -15,7 +15,9 @@ final class ExpiryConcurrencyTests: TierTestCase {
         }
         today("2027-08-10")
         let limits = { var limits = RunLimits(); limits.chunkMembers = 7; return limits }()
-        let store = self.store!, agent = self.agent, hotel = self.hotel
+        let clock = self.clock!, agent = self.agent, hotel = self.hotel
+        // Two runs of two workers each hold four connections; the requests need their own.
+        let store = database.store(clock: { clock.now }, connections: 8)
         let requestErrors = Locked<[String]>([])
         let runs = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 3) { worker in

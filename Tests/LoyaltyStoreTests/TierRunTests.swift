@@ -83,6 +83,7 @@ final class TierRunTests: TierTestCase {
         }
         var limits = RunLimits()
         limits.chunkMembers = 2
+        limits.workers = 1
         var reports: [RunProgress] = []
         let run = try store.evaluateTiers(asOf: day("2028-03-01"), limits: limits) { reports.append($0) }
         XCTAssertEqual(run.membersChanged, 5)
@@ -90,6 +91,27 @@ final class TierRunTests: TierTestCase {
         XCTAssertEqual(reports.map(\.membersDone), [0, 2, 4, 6])
         XCTAssertEqual(Set(reports.map(\.membersTotal)), [6])
         for number in ["A1", "M1", "M10", "M2", "M3", "Z9"] { XCTAssertEqual(try tier(number).code, "MEMBER") }
+    }
+
+    func testWorkersShareTheChunksAndTheCursorOnlyCoversWhatCommittedInOrder() throws {
+        let numbers = (0..<40).map { "W" + String(100 + $0) }
+        for (index, number) in numbers.enumerated() {
+            try store.enroll(number: number, actor: .admin(user: "t"))
+            if index % 3 == 0 { try fly("w\(index)", number, miles: 25_000) }
+        }
+        var limits = RunLimits()
+        limits.chunkMembers = 3
+        limits.workers = 3
+        var reports: [RunProgress] = []
+        let run = try store.evaluateTiers(asOf: day("2028-03-01"), limits: limits) { reports.append($0) }
+        XCTAssertEqual(run.membersChanged, 14)
+        XCTAssertEqual(run.membersScanned, 43)
+        XCTAssertEqual(reports.last, RunProgress(membersDone: 43, membersTotal: 43))
+        XCTAssertEqual(reports.map(\.membersDone), reports.map(\.membersDone).sorted(), "progress never goes back")
+        let recorded = try database.connect().query("SELECT done_through, members FROM runs WHERE kind = 'tiers'").first
+        XCTAssertEqual(recorded?["done_through"], "W139", "the last member: every chunk committed")
+        XCTAssertEqual(recorded?["members"], "14")
+        for number in numbers { XCTAssertEqual(try tier(number).code, "MEMBER") }
     }
 
     func testAnInterruptedRunResumesAfterItsLastCommittedChunk() throws {
