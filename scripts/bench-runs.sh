@@ -65,7 +65,7 @@ SQL
 echo "generated in $(( $(date +%s) - start )) s" >&2
 
 run() { echo "+ loyaltyctl $*" >&2; "$ctl" "$@" --database "$url"; }
-# The first runs catch up on a backlog (a tenth of the tiers lapse, half the members expire);
+# The first runs catch up on a backlog (half the tiers lapse, half the members expire);
 # the next day's are what a daily run costs.
 run tiers evaluate --as-of $as_of
 run expire --as-of $as_of
