@@ -47,25 +47,37 @@ extension LoyaltyStore {
             // Serializes concurrent commits of the same batch-id, so it is applied once.
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [partnerCode, batchID])
             if let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) { return stored }
-            var summary = BatchSummary(batchID: batchID, accepted: 0, duplicates: 0, rejected: 0)
-            var errors: [[String?]] = []
+            var outcome = BatchOutcome()
+            var run: [QueuedAccrual] = []
+            // Runs of ACCRUE lines go in set-based; a REVERSE waits for the accruals before it, so
+            // lines take effect in the order they were sent.
+            func flushRun() throws {
+                guard case .partner(_, let category) = partner, !run.isEmpty else { return }
+                try BatchAccruals.apply(conn, program: program, today: today, partnerCode: partnerCode, category: category,
+                                        batchID: batchID, lines: run, into: &outcome)
+                run.removeAll()
+            }
             for line in lines {
-                do {
-                    switch line.operation {
-                    case .accrue(let member, let input):
-                        let receipt = try Self.applyAccrual(conn, program: program, today: today, partner: partner, txnID: line.txnID,
-                                                            member: member, input: input, batchID: batchID)
-                        if receipt.duplicate { summary.duplicates += 1 } else { summary.accepted += 1 }
-                    case .reverse(let points):
+                switch line.operation {
+                case .accrue(let member, let input):
+                    run.append(QueuedAccrual(line: line.line, txnID: line.txnID, member: member, input: input))
+                case .reverse(let points):
+                    try flushRun()
+                    do {
                         _ = try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: line.txnID, points: points)
-                        summary.accepted += 1
-                    case .malformed(let error):
-                        throw error
+                        outcome.accepted += 1
+                    } catch let error as LoyaltyError {
+                        outcome.rejected.append((line.line, line.txnID, error))
                     }
-                } catch let error as LoyaltyError {
-                    summary.rejected += 1
-                    errors.append([partnerCode, batchID, String(line.line), line.txnID, error.code.rawValue, error.message])
+                case .malformed(let error):
+                    outcome.rejected.append((line.line, line.txnID, error))
                 }
+            }
+            try flushRun()
+            let summary = BatchSummary(batchID: batchID, accepted: outcome.accepted, duplicates: outcome.duplicates,
+                                       rejected: outcome.rejected.count)
+            let errors: [[String?]] = outcome.rejected.sorted { $0.line < $1.line }.map {
+                [partnerCode, batchID, String($0.line), $0.txnID, $0.error.code.rawValue, $0.error.message]
             }
             _ = try conn.query("""
                 INSERT INTO batches (partner_code, batch_id, accepted, duplicates, rejected) VALUES ($1, $2, $3, $4, $5)

@@ -63,7 +63,7 @@ extension LoyaltyStore {
                                     alreadyDone: outcome.alreadyDone, elapsedMilliseconds: outcome.elapsedMilliseconds,
                                     pointsName: program.pointsName)
         } catch {
-            throw Self.domainError(error)
+            throw domainError(error)
         }
     }
 

@@ -49,7 +49,7 @@ extension LoyaltyStore {
                                   membersScanned: outcome.membersScanned, alreadyDone: outcome.alreadyDone,
                                   elapsedMilliseconds: outcome.elapsedMilliseconds)
         } catch {
-            throw Self.domainError(error)
+            throw domainError(error)
         }
     }
 }

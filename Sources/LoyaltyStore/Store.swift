@@ -31,13 +31,20 @@ public final class LoyaltyStore: Sendable {
     /// Seconds since the Unix epoch; injected so that runs and tests can fix "today".
     let clock: @Sendable () -> Int64
     let programBox: ProgramBox
+    let availableReader: ReadCombiner<Int64>
+    /// Told every database failure with libpq's own words, for the operator's log; clients get
+    /// only the error code and a message that reveals nothing of the database.
+    let databaseFailed: @Sendable (PostgresError) -> Void
 
     public init(pool: ConnectionPool, limits: StoreLimits = StoreLimits(),
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                databaseFailed: @escaping @Sendable (PostgresError) -> Void = { _ in }) {
         self.pool = pool
         self.limits = limits
         self.clock = clock
+        self.databaseFailed = databaseFailed
         self.programBox = ProgramBox()
+        self.availableReader = ReadCombiner { [pool] numbers in try Self.fetchAvailable(pool, numbers) }
     }
 
     /// The program in force; loaded from the database on first use and after `reloadProgram()`.
@@ -65,7 +72,7 @@ public final class LoyaltyStore: Sendable {
         do {
             return try pool.withConnection(body)
         } catch {
-            throw Self.domainError(error)
+            throw domainError(error)
         }
     }
 
@@ -80,14 +87,15 @@ public final class LoyaltyStore: Sendable {
                 where (error.isSerializationFailure || error.isUniqueViolation) && attempt < limits.transactionRetriesMax {
                 continue
             } catch {
-                throw Self.domainError(error)
+                throw domainError(error)
             }
         }
     }
 
-    static func domainError(_ error: any Error) -> LoyaltyError {
+    func domainError(_ error: any Error) -> LoyaltyError {
         if let error = error as? LoyaltyError { return error }
         if let error = error as? PostgresError {
+            databaseFailed(error)
             if error.isUnavailable { return .init(.unavailable, "database unavailable; nothing was applied, safe to retry") }
             return .init(.syntax, "internal error (SQLSTATE \(error.sqlState ?? "none")); nothing was applied")
         }

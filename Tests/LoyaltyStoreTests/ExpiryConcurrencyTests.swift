@@ -18,15 +18,15 @@ final class ExpiryConcurrencyTests: TierTestCase {
         let clock = self.clock!, agent = self.agent, hotel = self.hotel
         // Two runs of two workers each hold four connections; the requests need their own.
         let store = database.store(clock: { clock.now }, connections: 8)
-        let requestErrors = Locked<[String]>([])
-        let runs = Locked<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 3) { worker in
+        defer { store.pool.close() }
+        let problems = concurrently(3) { worker -> [String] in
             switch worker {
             case 0:
-                runs.mutate { $0.append((try? store.expirePoints(asOf: store.today(), limits: limits))?.summaryLine ?? "failed") }
+                return (try? store.expirePoints(asOf: store.today(), limits: limits)) == nil ? ["expire failed"] : []
             case 1:
-                runs.mutate { $0.append((try? store.evaluateTiers(limits: limits))?.summaryLine ?? "failed") }
+                return (try? store.evaluateTiers(limits: limits)) == nil ? ["tiers evaluate failed"] : []
             default:
+                var problems: [String] = []
                 for (index, number) in numbers.enumerated() where index % 2 == 0 {
                     do {
                         if index % 4 == 0 {
@@ -39,16 +39,16 @@ final class ExpiryConcurrencyTests: TierTestCase {
                     } catch let error as LoyaltyError where error.code == .insufficient {
                         continue   // expired first: nothing left to redeem
                     } catch {
-                        requestErrors.mutate { $0.append("\(number): \(error)") }
+                        problems.append("\(number): \(error)")
                     }
                 }
+                return problems
             }
         }
-        XCTAssertEqual(requestErrors.value, [])
-        XCTAssertFalse(runs.value.contains("failed"), "\(runs.value)")
-        try assertVerifies()
+        XCTAssertEqual(problems.flatMap { $0 }, [])
+        XCTAssertEqual(try brokenInvariants(), [])
         // Each member's entries are posted under its row lock, so entry order is the order things happened.
-        let rows = try database.connect().query("""
+        let rows = try sql("""
             SELECT m.member_number, m.balance,
                    (SELECT min(entry_id) FROM ledger_entries e WHERE e.member_number = m.member_number AND e.kind = 'expiry') AS expired_at,
                    (SELECT min(entry_id) FROM ledger_entries e WHERE e.member_number = m.member_number
@@ -73,13 +73,4 @@ final class ExpiryConcurrencyTests: TierTestCase {
             }
         }
     }
-}
-
-/// A value shared between the threads of a test.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
 }

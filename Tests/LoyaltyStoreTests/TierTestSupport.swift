@@ -2,11 +2,11 @@ import Foundation
 import LoyaltyCore
 @testable import LoyaltyStore
 import LoyaltyTesting
-import Postgres
 import XCTest
 
 /// "Today" for a store under test; tests move it to earn, redeem and run on chosen days.
 final class TestClock: @unchecked Sendable {
+    // @unchecked: `seconds` is read and written with `lock` held.
     private let lock = NSLock()
     private var seconds: Int64 = 0
 
@@ -20,19 +20,15 @@ final class TestClock: @unchecked Sendable {
     var now: Int64 { lock.withLock { seconds } }
 }
 
-/// A fresh demo database, a store on a movable clock, and the steps the tier and expiry tests take.
-class TierTestCase: XCTestCase {
-    var database: TestDatabase!
-    var store: LoyaltyStore!
+/// The store tests' frame with a movable "today", and the steps the tier and expiry tests take.
+class TierTestCase: StoreTestCase {
     var clock: TestClock!
-    let skyair = Principal.partner(code: "SKYAIR", category: .airline)
-    let hotel = Principal.partner(code: "HOTELCO", category: .hotel)
-    let agent = Principal.agent(name: "demo")
 
     override func setUpWithError() throws {
-        do { database = try TestDatabase() } catch let error as TestEnvironmentMissing { throw XCTSkip(error.description) }
+        try super.setUpWithError()
         clock = TestClock(day("2026-06-15"))
         let clock = clock!
+        store.pool.close()
         store = database.store(clock: { clock.now })
     }
 
@@ -58,7 +54,7 @@ class TierTestCase: XCTestCase {
     func stay(_ txnID: String, _ member: String, amount: String, on text: String? = nil) throws -> AccrualReceipt {
         let date = try text.map { day($0) } ?? store.today()
         return try store.accrue(partner: hotel, txnID: txnID, member: member,
-                                input: AccrualInput.parse(activityDate: date, fields: [("amount", amount), ("currency", "USD")]))
+                                input: input([("amount", amount), ("currency", "USD")], on: date))
     }
 
     func tier(_ member: String) throws -> (code: String, until: String?) {
@@ -67,24 +63,18 @@ class TierTestCase: XCTestCase {
     }
 
     func history(_ member: String) throws -> [(from: String, to: String, until: String?, reason: String)] {
-        let conn = try database.connect()
-        return try conn.query("""
+        try sql("""
             SELECT from_tier, to_tier, valid_until::text, reason FROM tier_history WHERE member_number = $1 ORDER BY change_id
             """, [member]).rows.map { row in
             (try row.string("from_tier"), try row.string("to_tier"), row["valid_until"], try row.string("reason"))
         }
     }
 
-    /// Saves a variant of the demo program, as `loyaltyctl` would load one.
+    /// Saves a variant of the demo program, as an operator would load one.
     func useProgram(_ change: (inout Program) -> Void) throws {
         var program = Program.demo
         change(&program)
         try store.write { conn in try ProgramRecords.save(conn, program) }
         try store.reloadProgram()
-    }
-
-    func assertVerifies(file: StaticString = #filePath, line: UInt = #line) throws {
-        let failed = try store.verify().filter { $0.violations > 0 }
-        XCTAssertEqual(failed.map(\.name), [], file: file, line: line)
     }
 }

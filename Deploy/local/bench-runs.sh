@@ -3,11 +3,11 @@
 # scratch database, then `tiers evaluate`, `expire` (inactivity, the demo's policy) and `expire`
 # under a lot policy timed, and `verify` run on the result. The scratch database is dropped after.
 #
-# usage: BENCH_DATABASE_URL=postgresql://user@host:port/any scripts/bench-runs.sh [MEMBERS]
+# usage: BENCH_DATABASE_URL=postgresql://user@host:port/any Deploy/local/bench-runs.sh [MEMBERS]
 # (defaults to LOYALTY_TEST_DATABASE_URL; the user must be allowed to CREATE DATABASE).
 # BENCH_KEEP=1 keeps the scratch database and prints its URL, to study the runs' plans.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 members=${1:-1000000}
 server=${BENCH_DATABASE_URL:-${LOYALTY_TEST_DATABASE_URL:?set BENCH_DATABASE_URL to a PostgreSQL URL}}
 base=${server%/*}
