@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     public var protocolLimits = ProtocolLimits.default
     public var storeLimits = StoreLimits()
     public var databaseURL = ""
+    /// Hour (UTC) of the server's own daily tier and expiry runs; nil when an operator runs them
+    /// from cron or the systemd timer instead.
+    public var dailyRunsHourUTC: Int? = DailyRuns.hourUTCDefault
     /// A streaming replica for reads that tolerate staleness (BALANCE, MEMBER, TIER, STATEMENT);
     /// nil sends every read to `databaseURL`. Its pool has `databaseConnectionsMax` connections too.
     public var databaseReadURL: String?
@@ -52,6 +55,7 @@ public struct ServerConfiguration: Sendable {
             }
             apply(value)
         }
+        config.dailyRunsHourUTC = try DailyRuns.hourUTC(fromEnvironment: env)
         try integer("LOYALTY_CONNECTIONS_MAX", 1...1_000_000) { config.connectionsMax = $0 }
         try integer("LOYALTY_IDLE_TIMEOUT_SECONDS", 1...86_400) { config.idleTimeoutSeconds = $0 }
         try integer("LOYALTY_WORKER_THREADS", 1...512) { config.workerThreads = $0 }

@@ -63,6 +63,8 @@ public final class Server: @unchecked Sendable {
         } catch {
             Log.error("program_unavailable", ["code": error.code.rawValue, "message": error.message])
         }
+        let dailyRuns = configuration.dailyRunsHourUTC.map { DailyRuns(store: services.store, hourUTC: $0) }
+        dailyRuns?.start()
         threadsDone.lock()
         threadsRunning = configuration.workerThreads
         threadsDone.unlock()
@@ -81,6 +83,7 @@ public final class Server: @unchecked Sendable {
         while threadsRunning > 0 && !shutdownAbandoned() { _ = threadsDone.wait(until: Date().addingTimeInterval(0.25)) }
         let stuck = threadsRunning
         threadsDone.unlock()
+        dailyRuns?.stop()
         if stuck > 0 {
             // A request still running past the grace period (a lock that is never released, a hung
             // database): exiting drops its database connection, so PostgreSQL rolls it back unanswered.
