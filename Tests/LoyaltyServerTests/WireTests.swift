@@ -92,11 +92,15 @@ final class WireTests: EndToEndTestCase {
         resp.send("*2\r\n+ECHO\r\n")
         XCTAssertEqual(try resp.readReply().errorCode, "ERR")
         XCTAssertTrue(resp.isClosedByServer())
-        let quotes = try connect()
-        quotes.send("ECHO \"unbalanced\r\n")
-        XCTAssertEqual(try quotes.readReply(), .error("ERR Protocol error: unbalanced quotes in request"))
-        XCTAssertTrue(quotes.isClosedByServer())
         assertAnswersPing(try connect(), "other connections are untouched")
+    }
+
+    func testAnUnbalancedQuoteFailsThatLineOnlyAndTheConnectionGoesOn() throws {
+        let quotes = try connect()
+        quotes.send("ECHO \"unbalanced\r\nPING\r\n")
+        XCTAssertEqual(try quotes.readReply(), .error("ERR Protocol error: unbalanced quotes in request"))
+        XCTAssertEqual(try quotes.readReply(), .simple("PONG"))
+        assertAnswersPing(quotes, "the connection is still in step")
     }
 
     /// Every error code a command can earn, on long-lived connections: after each one the
