@@ -42,6 +42,11 @@ struct LockedMember {
     var tierCode: String
     var available: Int64 { balance - held }
 
+    /// Spending never takes available points below zero.
+    func require(_ points: Int64) throws {
+        guard available >= points else { throw LoyaltyError.insufficient("\(points) needed, \(available) available") }
+    }
+
     /// Locks the member's row for the rest of the transaction: every change to a member's points
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
