@@ -7,6 +7,7 @@ help:
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
 	@echo "make build   debug build"
 	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
+	@echo "make test-deploy  primary + replica, two loyaltyd behind HAProxy on loopback; kills one mid-run, checks nothing was lost"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
@@ -22,6 +23,9 @@ run: deps
 test: deps
 	@Deploy/local/test.sh
 
+test-deploy: deps
+	@Deploy/test-deploy.sh
+
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
@@ -32,4 +36,4 @@ stop:
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test fuzz stop clean
+.PHONY: help deps build run test test-deploy fuzz stop clean

@@ -17,8 +17,8 @@ struct BatchOutcome {
     var rejected: [(line: Int, txnID: String, error: LoyaltyError)] = []
 }
 
-/// Applies a run of ACCRUE lines set-based: a handful of statements for the whole run (lock the
-/// members in key order, look up earlier txn-ids, COPY the computed entries into a staging
+/// Applies a run of ACCRUE lines set-based: a handful of statements for the whole run (look up
+/// earlier txn-ids, lock the members in key order, COPY the computed entries into a staging
 /// table, insert ledger, accruals and balances from it), instead of several statements a line.
 /// Earn rules stay in Swift; the per-member tier a line earns with is simulated in line order,
 /// so a flight that crosses a threshold earns the next flight's bonus as it would one by one.
@@ -59,11 +59,9 @@ enum BatchAccruals {
         }
         guard !candidates.isEmpty else { return }
 
-        // The members are locked before earlier txn-ids are looked up: a single ACCRUE inserts its
-        // accrual only under its member's lock, so one racing this batch has either committed
-        // (and is found below as a duplicate) or waits until this batch commits. Looking first
-        // would miss it, and the insert below would fail the whole batch on its txn-id.
-        // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
+        // The members' locks before the look-up of earlier txn-ids: a direct ACCRUE of one of these
+        // txn-ids holds its member's lock until it commits, so once the locks are taken the look-up
+        // sees it, and the insert below does not collide with it.
         let memberList = Set(candidates.map(\.member).filter(Identifiers.isMemberNumber)).sorted().joined(separator: "\n")
         var members: [String: (status: String, tier: TierDefinition)] = [:]
         for row in try conn.query("""
@@ -73,6 +71,8 @@ enum BatchAccruals {
             members[try row.string("member_number")] = (try row.string("status"),
                                                          program.tier(code: try row.string("tier_code")) ?? program.baseTier)
         }
+
+        // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
         let earlier = try conn.query("""
             SELECT txn_id, fingerprint FROM accruals WHERE partner_code = $1 AND txn_id = ANY(string_to_array($2, chr(10)))
             """, [partnerCode, candidates.map(\.txnID).joined(separator: "\n")])

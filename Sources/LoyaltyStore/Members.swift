@@ -42,6 +42,11 @@ struct LockedMember {
     var tierCode: String
     var available: Int64 { balance - held }
 
+    /// Spending never takes available points below zero.
+    func require(_ points: Int64) throws {
+        guard available >= points else { throw LoyaltyError.insufficient("\(points) needed, \(available) available") }
+    }
+
     /// Locks the member's row for the rest of the transaction: every change to a member's points
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
@@ -83,7 +88,8 @@ extension LoyaltyStore {
         }
     }
 
-    /// Points available to redeem: the balance less active holds. Concurrent calls share one query.
+    /// Points available to redeem: the balance less active holds, as the read pool sees it (so
+    /// for display; REDEEM and HOLD decide on the primary under the row lock). Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
         let value: Int64?
         do { value = try availableReader.read(number) } catch { throw domainError(error) }
@@ -92,30 +98,28 @@ extension LoyaltyStore {
     }
 
     /// One query for many members' available points.
-    static func fetchAvailable(_ pool: ConnectionPool, _ numbers: [String]) throws -> [String: Int64] {
+    static func fetchAvailable(_ conn: Connection, _ numbers: [String]) throws -> [String: Int64] {
         // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
         let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
-        return try pool.withConnection { conn in
-            var values: [String: Int64] = [:]
-            for row in try conn.query("""
-                SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
-                FROM members m
-                LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
-                           WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
-                           GROUP BY member_number) h USING (member_number)
-                WHERE m.member_number = ANY($1::text[])
-                """, [list]).rows {
-                values[try row.string("member_number")] = try row.int64("available")
-            }
-            return values
+        var values: [String: Int64] = [:]
+        for row in try conn.query("""
+            SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
+            FROM members m
+            LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
+                       WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
+                       GROUP BY member_number) h USING (member_number)
+            WHERE m.member_number = ANY($1::text[])
+            """, [list]).rows {
+            values[try row.string("member_number")] = try row.int64("available")
         }
+        return values
     }
 
     public func member(number: String) throws(LoyaltyError) -> MemberSummary {
         let program = try program()
         let today = try today()
         let period = program.period(containing: today)
-        return try read { conn in
+        return try staleRead { conn in
             guard let row = try conn.query("""
                 SELECT m.name, m.email, m.status, m.tier_code, m.tier_until::text, m.balance, m.last_activity::text,
                        coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
@@ -148,7 +152,7 @@ extension LoyaltyStore {
         guard (1...limits.statementLimitMax).contains(limit) else {
             throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
         }
-        return try read { conn in
+        return try staleRead { conn in
             guard try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).first != nil else {
                 throw LoyaltyError.notFound("no member \(number)")
             }

@@ -67,9 +67,7 @@ extension LoyaltyStore {
         let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(rewardCode == nil ? points : Int64(quantity))"
         return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
                          fingerprint: fingerprint) { conn, locked in
-            guard locked.available >= points else {
-                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
-            }
+            try locked.require(points)
             let id = try Self.nextID(conn, prefix: "RD")
             _ = try conn.query("""
                 WITH r AS (
@@ -93,9 +91,7 @@ extension LoyaltyStore {
         guard (1...limits.holdTTLSecondsMax).contains(ttl) else { throw .invalid("ttl-seconds must be 1-\(limits.holdTTLSecondsMax)") }
         let stored = try spend(principal: principal, requestID: requestID, member: member, command: "HOLD",
                                fingerprint: "HOLD|\(member)|\(points)|\(ttl)") { conn, locked in
-            guard locked.available >= points else {
-                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
-            }
+            try locked.require(points)
             let id = try Self.nextID(conn, prefix: "H")
             let row = try conn.query("""
                 INSERT INTO holds (member_number, hold_id, points, expires_at, principal)
@@ -205,9 +201,7 @@ extension LoyaltyStore {
         guard Identifiers.isMemberNumber(to) else { throw .invalid("malformed member number") }
         return try spend(principal: principal, requestID: requestID, member: from, command: "TRANSFER",
                          fingerprint: "TRANSFER|\(from)|\(to)|\(points)", alsoLock: to) { conn, locked in
-            guard locked.available >= points else {
-                throw LoyaltyError.insufficient("\(points) needed, \(locked.available) available")
-            }
+            try locked.require(points)
             let id = try Self.nextID(conn, prefix: "TR")
             _ = try conn.query("""
                 WITH t AS (
@@ -231,9 +225,7 @@ extension LoyaltyStore {
         guard !reason.isEmpty else { throw .invalid("a reason is required") }
         return try write { conn in
             let locked = try LockedMember.lock(conn, member)
-            guard points > 0 || locked.available + points >= 0 else {
-                throw LoyaltyError.insufficient("\(-points) needed, \(locked.available) available")
-            }
+            if points < 0 { try locked.require(-points) }
             let reference = try Self.nextID(conn, prefix: "ADJ")
             _ = try conn.query("""
                 WITH e AS (
