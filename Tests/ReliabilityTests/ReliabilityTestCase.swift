@@ -107,6 +107,19 @@ extension RawClient {
         sendCommand(words)
         return try readReply()
     }
+
+    /// The next reply, or nil once the server has closed the connection (an orderly close, or a
+    /// reset because it closed with input unread). A reply that is not RESP, or none within the
+    /// timeout, throws.
+    func readReplyUnlessClosed() throws -> RESPValue? {
+        let started = Date()
+        do {
+            return try readReply()
+        } catch let error as TestEnvironmentMissing where error.description.contains("closed")
+                    || Date().timeIntervalSince(started) < Double(timeoutSeconds) - 1 {
+            return nil
+        }
+    }
 }
 
 /// One command as a RESP array of bulk strings, as bytes (arguments may be any bytes).
