@@ -8,7 +8,7 @@ final class RaceTests: ReliabilityTestCase {
     static let members = ["M1", "M2", "M3"]
     /// Credited to each member before the race, in ten accruals; M3's are reversed during it.
     static let accrualsPerMember = 10, accrualPoints: Int64 = 1_000
-    static let agentClients = 9, operationsPerClient = 60
+    static let agentClients = 10, operationsPerClient = 200
 
     func testTwelveClientsRedeemingHoldingCapturingTransferringAndReversingNeverOverdrawOrLoseAnything() throws {
         let card = try connect(as: "CARDCO")
