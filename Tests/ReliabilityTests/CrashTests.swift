@@ -94,6 +94,7 @@ final class CrashTests: ReliabilityTestCase {
         try cluster.start()
         let outcome = try join()
 
+        print("postgresql restarts: \(outcome.unavailable) UNAVAILABLE replies, resent; slowest request \(outcome.slowestSeconds) s")
         XCTAssertGreaterThan(outcome.unavailable, 0, "clients were told UNAVAILABLE while PostgreSQL was down")
         XCTAssertEqual(outcome.otherErrors, [], "nothing but UNAVAILABLE: no crash, no internal error")
         XCTAssertEqual(outcome.connectionsLost, 0, "no client connection was dropped")
