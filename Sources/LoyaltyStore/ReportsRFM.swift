@@ -43,6 +43,7 @@ public struct RFMReport: Sendable, Equatable {
 
 /// One member's RFM figures; scores are nil for members without an accrual or not active.
 public struct RFMMemberScore: Sendable, Equatable {
+    public var period: ReportPeriod
     public var number: String
     public var status: String
     public var firstAccrual: LocalDate?
@@ -102,7 +103,7 @@ extension LoyaltyStore {
                 FROM members m LEFT JOIN scored s USING (member_number) WHERE m.member_number = $6
                 """, Self.rfmParameters(program: program, period: period, settings: settings) + [number]).first else { return nil }
             return RFMMemberScore(
-                number: number, status: try row.string("status"), firstAccrual: try row.date("first_accrual"),
+                period: period, number: number, status: try row.string("status"), firstAccrual: try row.date("first_accrual"),
                 lastAccrual: try row.date("last_accrual"), recencyDays: try row.optionalInt64("recency_days"),
                 frequency: try row.int64("frequency"), monetaryMinor: try row.int64("monetary"),
                 recencyScore: try row.optionalInt64("r").map(Int.init), frequencyScore: try row.optionalInt64("f").map(Int.init),

@@ -28,7 +28,7 @@ final class ReportRFMTests: ReportTestCase {
         // recent (rank 11: R 5); its two accruals tie with A5's at ranks 7-8 (both F 3).
         let a6 = try store.rfmMember(number: "A6")
         XCTAssertEqual(a6, RFMMemberScore(
-            number: "A6", status: "active", firstAccrual: try date("2025-12-01"), lastAccrual: try date("2026-06-01"),
+            period: try store.rfmReport().period, number: "A6", status: "active", firstAccrual: try date("2025-12-01"), lastAccrual: try date("2026-06-01"),
             recencyDays: 29, frequency: 2, monetaryMinor: 7_000, recencyScore: 5, frequencyScore: 3, monetaryScore: 3,
             segment: .loyal))
         let a5 = try store.rfmMember(number: "A5")
