@@ -58,7 +58,8 @@ public struct BarChart: Sendable {
             ? series.enumerated().map { LegendItem(name: $0.element.name, color: ChartStyle.color($0.offset), isLine: false) } : []
         let frame = PlotFrame(width: width, height: height, hasSubtitle: subtitle != nil, hasLegend: !legend.isEmpty,
                               scale: scale, tickLabel: NumberText.compact,
-                              xLabelHeight: PlotFrame.categoryLabelHeight(labels, turned: turned))
+                              xLabelHeight: PlotFrame.categoryLabelHeight(labels, turned: turned),
+                              leftMinimum: PlotFrame.leftMinimum(firstLabel: labels.first, turned: turned, slotWidth: slotEstimate))
         var svg = SVGWriter(width: width, height: height)
         frame.drawHeader(&svg, title: title, subtitle: subtitle, legend: legend)
         frame.drawValueAxis(&svg, title: valueAxisTitle, tickLabel: NumberText.compact)
@@ -75,7 +76,7 @@ public struct BarChart: Sendable {
                 svg.rect(x: x + 1, y: top, width: barWidth - 2, height: bottom - top, fill: color,
                          title: "\(categories[categoryIndex]) \(one.name): \(NumberText.grouped(value))")
                 drawValueLabel(&svg, value: value, note: one.notes?[categoryIndex], x: x + barWidth / 2,
-                               top: top, barWidth: barWidth)
+                               top: top, bottom: bottom, barWidth: barWidth)
             }
         }
         frame.drawCategoryLabels(&svg, labels, centers: centers, turned: turned)
@@ -83,14 +84,24 @@ public struct BarChart: Sendable {
         return svg.document(title: title, description: subtitle)
     }
 
-    /// The exact value above its bar (and its note above that), when it fits the bar's width.
-    private func drawValueLabel(_ svg: inout SVGWriter, value: Int64, note: String?, x: Double, top: Double, barWidth: Double) {
+    /// The exact value beyond the end of its bar (and its note beyond that), when it fits the bar's width:
+    /// above a positive bar, below a negative one.
+    private func drawValueLabel(_ svg: inout SVGWriter, value: Int64, note: String?, x: Double, top: Double, bottom: Double,
+                                barWidth: Double) {
         let text = NumberText.grouped(value)
         let size = ChartStyle.labelSize - 1
         guard ChartStyle.textWidth(text, size: size) <= barWidth + 8 else { return }
-        svg.text(text, x: x, y: top - 6, size: size, anchor: .middle, bold: true)
-        if let note, ChartStyle.textWidth(note, size: size) <= barWidth + 8 {
-            svg.text(note, x: x, y: top - 8 - size, size: size, anchor: .middle, fill: ChartStyle.mutedTextColor)
+        let noteFits = note.map { ChartStyle.textWidth($0, size: size) <= barWidth + 8 } ?? false
+        if value < 0 {
+            svg.text(text, x: x, y: bottom + size + 4, size: size, anchor: .middle, bold: true)
+            if let note, noteFits {
+                svg.text(note, x: x, y: bottom + 2 * size + 6, size: size, anchor: .middle, fill: ChartStyle.mutedTextColor)
+            }
+        } else {
+            svg.text(text, x: x, y: top - 6, size: size, anchor: .middle, bold: true)
+            if let note, noteFits {
+                svg.text(note, x: x, y: top - 8 - size, size: size, anchor: .middle, fill: ChartStyle.mutedTextColor)
+            }
         }
     }
 }

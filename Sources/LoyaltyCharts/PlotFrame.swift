@@ -26,13 +26,15 @@ struct PlotFrame {
     ///   - scale: the vertical axis.
     ///   - tickLabel: how a tick value is written (its width sets the left margin).
     ///   - xLabelHeight: room under the plot for category labels and the horizontal axis title.
+    ///   - leftMinimum: the least left edge of the plot, for labels that reach left of their slot.
     init(width: Int, height: Int, hasSubtitle: Bool, hasLegend: Bool, scale: NiceScale,
-         tickLabel: (Int64) -> String, xLabelHeight: Double) {
+         tickLabel: (Int64) -> String, xLabelHeight: Double, leftMinimum: Double = 0) {
         self.width = Double(width)
         self.height = Double(height)
         self.scale = scale
         let widestTick = scale.ticks.map { ChartStyle.textWidth(tickLabel($0), size: ChartStyle.labelSize) }.max() ?? 0
-        plotLeft = Self.outerMargin + ChartStyle.axisTitleSize + Self.gapAfterTickLabels + widestTick + Self.tickLength
+        plotLeft = max(leftMinimum,
+                       Self.outerMargin + ChartStyle.axisTitleSize + Self.gapAfterTickLabels + widestTick + Self.tickLength)
         plotRight = self.width - Self.outerMargin
         var top = Self.outerMargin + ChartStyle.titleSize
         if hasSubtitle { top += ChartStyle.subtitleSize + 8 }
@@ -70,7 +72,7 @@ struct PlotFrame {
                 svg.rect(x: x + 5, y: middle - 6, width: 12, height: 12, fill: item.color)
             }
             svg.text(item.name, x: x + 28, y: baseline, size: ChartStyle.labelSize)
-            x += 28 + ChartStyle.textWidth(item.name, size: ChartStyle.labelSize) + 22
+            x += 28 + ChartStyle.textWidth(item.name, size: ChartStyle.labelSize) + 16
         }
     }
 
@@ -112,10 +114,21 @@ struct PlotFrame {
         labels.contains { ChartStyle.textWidth($0, size: ChartStyle.labelSize) > slotWidth - 6 }
     }
 
+    /// sin and cos of the 35° that turned labels are rotated by.
+    static let turnedSine = 0.574
+    static let turnedCosine = 0.819
+
     /// Height under the plot for labels (turned ones need the room of their length) and the axis title.
     static func categoryLabelHeight(_ labels: [String], turned: Bool) -> Double {
         let longest = labels.map { ChartStyle.textWidth($0, size: ChartStyle.labelSize) }.max() ?? 0
-        let labelRoom = turned ? longest * 0.58 + 22 : 28
+        let labelRoom = turned ? longest * turnedSine + 22 : 28
         return labelRoom + ChartStyle.axisTitleSize + 10
+    }
+
+    /// The least plot left edge that keeps the first turned label, which ends at its slot's
+    /// centre and reaches left from there, inside the chart.
+    static func leftMinimum(firstLabel: String?, turned: Bool, slotWidth: Double) -> Double {
+        guard turned, let firstLabel else { return 0 }
+        return outerMargin + ChartStyle.textWidth(firstLabel, size: ChartStyle.labelSize) * turnedCosine - slotWidth / 2
     }
 }

@@ -67,3 +67,29 @@ final class BarChartTests: XCTestCase {
         XCTAssertTrue(texts.contains("0") && texts.contains("1"))
     }
 }
+
+final class BarChartLayoutTests: XCTestCase {
+    func testTurnedLabelsStayInsideTheChart() throws {
+        let categories = ["Premier Executive Platinum"] + (1...11).map { "Tier number \($0)" }
+        let chart = BarChart(title: "t", categories: categories, series: [.init(name: "n", values: categories.map { _ in 1 })],
+                             valueAxisTitle: "n", categoryAxisTitle: "c")
+        let first = try XCTUnwrap(SVGParse.parse(chart.svg()).named("text").first { $0.text == categories[0] })
+        XCTAssertNotNil(first.attributes["transform"], "long labels in narrow slots are turned")
+        // A turned label ends at its anchor and reaches left by its width × cos 35°.
+        let reach = Double(categories[0].count) * 12 * 0.6 * 0.819
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(first.number("x")) - reach, 0)
+    }
+
+    func testNegativeBarsHangBelowZeroWithTheirLabelUnderneath() throws {
+        let chart = BarChart(title: "t", categories: ["credit", "debit"], series: [.init(name: "n", values: [-500, 1_200])],
+                             valueAxisTitle: "owed", categoryAxisTitle: "partner")
+        let elements = SVGParse.parse(chart.svg())
+        let bar = try XCTUnwrap(elements.named("rect").first { $0.attributes["fill"] == "#4e79a7" })
+        let label = try XCTUnwrap(elements.named("text").first { $0.text == "-500" })
+        let zero = try XCTUnwrap(elements.named("text").first { $0.text == "0" })
+        // The bar starts at the zero line (the tick label sits on it) and the label is below the bar.
+        XCTAssertEqual(try XCTUnwrap(bar.number("y")), try XCTUnwrap(zero.number("y")) - 4, accuracy: 1)
+        XCTAssertGreaterThan(try XCTUnwrap(label.number("y")),
+                             try XCTUnwrap(bar.number("y")) + (try XCTUnwrap(bar.number("height"))))
+    }
+}
