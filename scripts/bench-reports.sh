@@ -6,8 +6,8 @@
 #
 # Environment: LOYALTY_TEST_DATABASE_URL (the server; default postgresql://loyalty@127.0.0.1:54329/loyalty),
 # BENCH_DB (scratch database name, dropped and recreated; default loyalty_bench_reports),
-# BENCH_AS_OF (default 2026-06-30), BENCH_KEEP=1 keeps the database afterwards,
-# BENCH_SVG_DIR writes each report's chart there.
+# BENCH_AS_OF (default 2026-06-30), BENCH_KEEP=1 keeps the database afterwards, BENCH_REUSE=1 times
+# the reports on the database a BENCH_KEEP run left (no generation), BENCH_SVG_DIR writes each chart there.
 #
 # The data is shaped like the ledger the reports read (skewed activity, five partners, reversals,
 # debits, expiries, holds, tiers) but skips the records only `verify` reads (accruals, qualifying months).
@@ -24,11 +24,14 @@ url="$base/$db"
 swift build --product loyaltyctl >/dev/null
 ctl="$(swift build --show-bin-path)/loyaltyctl"
 
+export PGOPTIONS="-c client_min_messages=warning"
+seconds() { date +%s.%N; }
+
+if [ "${BENCH_REUSE:-0}" != 1 ]; then
 psql -q "$base/postgres" -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 "$ctl" migrate --database "$url" --migrations Migrations >/dev/null
 "$ctl" demo load --database "$url" >/dev/null 2>&1
 
-seconds() { date +%s.%N; }
 started=$(seconds)
 psql -q "$url" -v ON_ERROR_STOP=1 -v members="$members" -v entries="$entries" -v as_of="$as_of" <<'SQL'
 -- Foreign-key checks run per row and would dominate the load; the generator only draws member
@@ -89,6 +92,8 @@ VACUUM ANALYZE ledger_entries;
 VACUUM ANALYZE holds;
 SQL
 printf 'generated %s members, %s ledger entries in %.1f s\n' "$members" "$entries" "$(echo "$(seconds) - $started" | bc)"
+fi
+echo "load average before the reports: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 
 status=0
 for report in rfm pareto liability tiers settlement; do

@@ -104,7 +104,11 @@ enum ReportSQL {
 
     /// An accrual's spend in program-currency minor units, given entry `e` joined to rate `r`
     /// (NULL when the currency has no rate: such spend is left out, as the earn rules refuse it).
-    static let spend = "floor(e.amount_minor::numeric * r.numerator / r.denominator)::bigint"
+    /// The program currency skips the numeric arithmetic, which costs seconds over millions of rows.
+    static let spend = """
+        CASE WHEN r.numerator = r.denominator THEN e.amount_minor
+             ELSE floor(e.amount_minor::numeric * r.numerator / r.denominator)::bigint END
+        """
 
     /// Ledger kinds that count as member activity for inactivity expiry.
     static let activityKinds = "('accrual', 'redemption', 'hold_capture', 'transfer_in', 'transfer_out')"

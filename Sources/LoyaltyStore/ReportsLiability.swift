@@ -92,17 +92,17 @@ extension LoyaltyStore {
         }
     }
 
-    /// `expiring_items(member_number, expires_on, points)`: what expires when under the policy, with
+    /// `expiring_items(tier_code, expires_on, points)`: what expires when under the policy, with
     /// its parameters (numbered from $3).
     static func expiringItemsSQL(_ policy: ExpiryPolicy) -> (String, [String?]) {
         switch policy {
         case .none:
-            return ("SELECT NULL::text AS member_number, NULL::date AS expires_on, 0::bigint AS points WHERE false", [])
+            return ("SELECT NULL::text AS tier_code, NULL::date AS expires_on, 0::bigint AS points WHERE false", [])
         case let .inactivity(months, exemptFromRank):
             // The whole balance, on the last activity plus the months; exempt while the member holds a
             // tier of the exempt rank that is still valid on that day.
             return ("""
-                SELECT pm.member_number, d.expires_on, pm.balance AS points
+                SELECT m.tier_code, d.expires_on, pm.balance AS points
                 FROM per_member pm JOIN members m USING (member_number) JOIN tiers t ON t.code = m.tier_code
                 CROSS JOIN LATERAL (SELECT (pm.last_activity + make_interval(months => $3::int))::date AS expires_on) d
                 WHERE pm.balance > 0 AND pm.last_activity IS NOT NULL
@@ -112,7 +112,7 @@ extension LoyaltyStore {
             // First in, first out: every credit is a lot dated by its activity date, every debit
             // consumes the oldest lots first; a lot's remainder expires the months after its date.
             return ("""
-                SELECT l.member_number, (l.activity_date + make_interval(months => $3::int))::date AS expires_on,
+                SELECT m.tier_code, (l.activity_date + make_interval(months => $3::int))::date AS expires_on,
                        greatest(0, least(l.points, l.through - coalesce(c.used, 0)))::bigint AS points
                 FROM (SELECT member_number, activity_date, points,
                              sum(points) OVER (PARTITION BY member_number ORDER BY activity_date, entry_id
@@ -120,18 +120,18 @@ extension LoyaltyStore {
                       FROM ledger_entries WHERE points > 0 AND activity_date <= $1::date) l
                 LEFT JOIN (SELECT member_number, -sum(points) AS used FROM ledger_entries
                            WHERE points < 0 AND activity_date <= $1::date GROUP BY member_number) c USING (member_number)
+                JOIN members m USING (member_number)
                 """, [String(months)])
         }
     }
 
     /// $1 as-of, $2 window start; horizons are validated integers written into the text.
+    /// Each part is summed per tier on its own (at most a handful of groups) and joined last.
     static func liabilitySQL(expiringItems: String, horizonsDays: [Int]) -> String {
-        let perMemberHorizons = horizonsDays.enumerated().map { index, days in
-            "coalesce(sum(points) FILTER (WHERE expires_on <= $1::date + \(days)), 0) AS expiring\(index)"
+        let horizons = horizonsDays.enumerated().map { index, days in
+            "coalesce(sum(points) FILTER (WHERE expires_on <= $1::date + \(days)), 0)::bigint AS expiring\(index)"
         }.joined(separator: ", ")
-        let perTierHorizons = horizonsDays.indices.map {
-            "coalesce(sum(x.expiring\($0)), 0)::bigint AS expiring\($0)"
-        }.joined(separator: ", ")
+        let horizonColumns = horizonsDays.indices.map { "coalesce(x.expiring\($0), 0) AS expiring\($0)" }.joined(separator: ", ")
         return """
             WITH per_member AS (
                 SELECT member_number, sum(points) AS balance,
@@ -141,24 +141,29 @@ extension LoyaltyStore {
                 FROM ledger_entries WHERE activity_date <= $1::date
                 GROUP BY member_number
             ),
+            ledger AS (
+                SELECT m.tier_code, count(*) AS members, coalesce(sum(pm.balance), 0)::bigint AS outstanding,
+                       coalesce(sum(pm.earned), 0)::bigint AS earned, coalesce(sum(pm.expired), 0)::bigint AS expired
+                FROM members m LEFT JOIN per_member pm USING (member_number)
+                GROUP BY m.tier_code
+            ),
             held AS (
-                SELECT member_number, sum(points) AS held FROM holds
-                WHERE status = 'active' AND expires_at > now() GROUP BY member_number
+                SELECT m.tier_code, sum(h.points)::bigint AS held
+                FROM holds h JOIN members m USING (member_number)
+                WHERE h.status = 'active' AND h.expires_at > now()
+                GROUP BY m.tier_code
             ),
             expiring_items AS (\(expiringItems)),
             expiring AS (
-                SELECT member_number, \(perMemberHorizons) FROM expiring_items GROUP BY member_number
+                SELECT tier_code, \(horizons) FROM expiring_items GROUP BY tier_code
             )
-            SELECT t.code, t.name, count(m.member_number) AS members,
-                   coalesce(sum(pm.balance), 0)::bigint AS outstanding, coalesce(sum(h.held), 0)::bigint AS held,
-                   \(perTierHorizons),
-                   coalesce(sum(pm.earned), 0)::bigint AS earned, coalesce(sum(pm.expired), 0)::bigint AS expired
+            SELECT t.code, t.name, coalesce(l.members, 0) AS members, coalesce(l.outstanding, 0) AS outstanding,
+                   coalesce(h.held, 0) AS held, \(horizonColumns),
+                   coalesce(l.earned, 0) AS earned, coalesce(l.expired, 0) AS expired
             FROM tiers t
-            LEFT JOIN members m ON m.tier_code = t.code
-            LEFT JOIN per_member pm ON pm.member_number = m.member_number
-            LEFT JOIN held h ON h.member_number = m.member_number
-            LEFT JOIN expiring x ON x.member_number = m.member_number
-            GROUP BY t.code, t.name, t.rank
+            LEFT JOIN ledger l ON l.tier_code = t.code
+            LEFT JOIN held h ON h.tier_code = t.code
+            LEFT JOIN expiring x ON x.tier_code = t.code
             ORDER BY t.rank
             """
     }

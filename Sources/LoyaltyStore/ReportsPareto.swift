@@ -56,89 +56,93 @@ extension LoyaltyStore {
         let program = try program()
         let period = try reportPeriod(asOf: asOf, settings: settings)
         let tops = settings.paretoTopPercents
+        let steps = Int64(settings.lorenzSteps)
         let rows: [ParetoRow] = try reportSnapshot(settings) { conn in
-            try conn.query(Self.paretoSQL(topCount: tops.count), [
-                period.asOf.description, period.windowStart.description, Self.ratesJSON(program), String(settings.lorenzSteps),
-                String(settings.paretoValuePercent),
-            ] + tops.map(String.init)).rows.map { row in
+            try conn.query(Self.paretoSQL, [
+                period.asOf.description, period.windowStart.description, Self.ratesJSON(program),
+                "{\(tops.map(String.init).joined(separator: ","))}", String(steps), String(settings.paretoValuePercent),
+            ]).rows.map { row in
                 let measure = try row.string("measure")
-                let lorenz = try JSONDecoder().decode([[Int64]].self, from: Data(try row.string("lorenz").utf8))
+                let members = try row.int64("members"), total = try row.int64("total")
+                let cumulative = Dictionary(uniqueKeysWithValues: try JSONDecoder()
+                    .decode([[Int64]].self, from: Data(try row.string("cumulative").utf8)).map { ($0[0], $0[1]) })
+                /// What the `rank` largest members hold: ranks past the earners hold everything.
+                let held = { (rank: Int64) -> Int64 in rank <= 0 ? 0 : cumulative[rank] ?? total }
                 return ParetoRow(
-                    measure: ParetoMeasure(rawValue: measure) ?? .points, members: try row.int64("members"),
-                    total: try row.int64("total"),
-                    top: try tops.indices.map { index in
-                        ParetoTop(percent: tops[index], members: try row.int64("top\(index)_members"),
-                                  sum: try row.int64("top\(index)_sum"))
+                    measure: ParetoMeasure(rawValue: measure) ?? .points, members: members, total: total,
+                    top: tops.map { percent in
+                        let size = min(members, (members * percent + 99) / 100)
+                        return ParetoTop(percent: percent, members: size, sum: held(size))
                     },
                     membersForValueShare: try row.int64("members_for_share"), giniBasisPoints: try row.int64("gini_bp"),
-                    lorenz: lorenz.map { LorenzStep(membersBasisPoints: $0[0], valueBasisPoints: $0[1]) })
+                    lorenz: (0...steps).map { step in
+                        let bottom = members * step / steps
+                        let value = total == 0 ? bottom : total - held(members - bottom)
+                        return LorenzStep(membersBasisPoints: basisPoints(bottom, of: members),
+                                          valueBasisPoints: basisPoints(value, of: total == 0 ? members : total))
+                    })
             }
         }
         return ParetoReport(period: period, currency: program.currency, valuePercent: settings.paretoValuePercent,
                             rows: rows.sorted { $0.measure.rawValue < $1.measure.rawValue })
     }
 
-    /// $1 as-of, $2 window start, $3 rates, $4 Lorenz steps, $5 value percent, $6... top percents.
-    /// Members are ranked largest first (`rn`) with a running sum (`cum`); the bottom b members
-    /// hold total − cum at rank n − b, which gives the Lorenz curve from the same single sort.
-    static func paretoSQL(topCount: Int) -> String {
-        let topSize = { (index: Int) in "((p.n * $\(6 + index)::bigint + 99) / 100)" }
-        let topSums = (0..<topCount).map {
-            "coalesce(sum(r.v) FILTER (WHERE r.rn <= \(topSize($0))), 0)::bigint AS top\($0)_sum"
-        }.joined(separator: ",\n")
-        let topMembers = (0..<topCount).map { "least(\(topSize($0)), p.n) AS top\($0)_members" }.joined(separator: ", ")
-        return """
-            WITH rates AS (\(ReportSQL.rates(3))),
-            earned AS (
-                SELECT e.member_number,
-                       sum(e.points) AS points,
-                       coalesce(sum(\(ReportSQL.spend)) FILTER (WHERE e.kind = 'accrual'), 0)::bigint AS spend
-                FROM ledger_entries e LEFT JOIN rates r ON r.currency = e.currency
-                WHERE e.kind IN ('accrual', 'reversal') AND e.activity_date BETWEEN $2::date AND $1::date
-                GROUP BY e.member_number
-            ),
-            per_member AS (
-                -- A member whose reversals outweigh its accruals in the window counts as zero.
-                SELECT m.member_number, greatest(coalesce(e.points, 0), 0)::bigint AS points, coalesce(e.spend, 0) AS spend
-                FROM members m LEFT JOIN earned e USING (member_number)
-            ),
-            value AS (
-                SELECT 'points' AS measure, member_number, points AS v FROM per_member
-                UNION ALL
-                SELECT 'spend', member_number, spend FROM per_member
-            ),
-            population AS (SELECT count(*) AS n FROM members),
-            ranked AS (
-                SELECT measure, v, row_number() OVER w AS rn, sum(v) OVER (w ROWS UNBOUNDED PRECEDING) AS cum,
-                       sum(v) OVER (PARTITION BY measure) AS total
-                FROM value WINDOW w AS (PARTITION BY measure ORDER BY v DESC, member_number)
-            ),
-            summary AS (
-                SELECT r.measure, p.n, coalesce(sum(r.v), 0)::bigint AS total,
-                       \(topSums),
-                       coalesce(min(r.rn) FILTER (WHERE r.total > 0 AND r.cum * 100 >= r.total * $5::bigint), 0) AS members_for_share,
-                       -- Gini = (2 Σ i·x_i − (n+1) Σ x) / (n Σ x), i ascending = n + 1 − rn; exact in numeric.
-                       coalesce(sum((p.n + 1 - r.rn) * r.v::numeric), 0) AS weighted,
-                       \(topMembers)
-                FROM ranked r CROSS JOIN population p
-                GROUP BY r.measure, p.n
-            ),
-            lorenz AS (
-                SELECT s.measure,
-                       json_agg(json_build_array(div(10000 * b.bottom, s.n),
-                                                 CASE WHEN s.total = 0 THEN div(10000 * b.bottom, s.n)
-                                                      ELSE div(10000 * (s.total - coalesce(v.cum, 0)), s.total) END)
-                                ORDER BY b.step)::text AS points
-                FROM summary s
-                CROSS JOIN LATERAL (SELECT step, s.n * step / $4::int AS bottom FROM generate_series(0, $4::int) step) b
-                LEFT JOIN ranked v ON v.measure = s.measure AND v.rn = s.n - b.bottom
-                GROUP BY s.measure
-            )
-            SELECT s.*, s.n AS members,
-                   CASE WHEN s.total = 0 THEN 0
-                        ELSE div(10000 * (2 * s.weighted - (s.n + 1) * s.total), s.n * s.total) END AS gini_bp,
-                   l.points AS lorenz
-            FROM summary s JOIN lorenz l USING (measure)
-            """
-    }
+    /// $1 as-of, $2 window start, $3 rates, $4 top percents (int[]), $5 Lorenz steps, $6 value percent.
+    ///
+    /// Only members who earned in the window are sorted (largest first, `rn`, with running sum
+    /// `cum`); everyone else holds zero and sits at the bottom, so n − earners members need no work.
+    /// Ties need no tie-break: whichever of two equal values comes first, every running sum at a
+    /// rank is the same. The query returns `cum` at just the ranks the top shares and the Lorenz
+    /// curve ask for; the bottom b members hold total − cum(n − b).
+    static let paretoSQL = """
+        WITH rates AS (\(ReportSQL.rates(3))),
+        earned AS (
+            SELECT greatest(sum(e.points), 0)::bigint AS points,
+                   coalesce(sum(\(ReportSQL.spend)) FILTER (WHERE e.kind = 'accrual'), 0)::bigint AS spend
+            FROM ledger_entries e LEFT JOIN rates r ON r.currency = e.currency
+            WHERE e.kind IN ('accrual', 'reversal') AND e.activity_date BETWEEN $2::date AND $1::date
+            GROUP BY e.member_number
+        ),
+        population AS (SELECT count(*) AS n FROM members),
+        wanted AS (
+            SELECT DISTINCT rank FROM population p,
+                LATERAL (SELECT least(p.n, (p.n * pct + 99) / 100) AS rank FROM unnest($4::bigint[]) pct
+                         UNION ALL
+                         SELECT p.n - p.n * step / $5::int FROM generate_series(0, $5::int) step) w
+            WHERE rank > 0
+        ),
+        value AS (
+            SELECT 0 AS m, points AS v FROM earned WHERE points > 0
+            UNION ALL
+            SELECT 1, spend FROM earned WHERE spend > 0
+        ),
+        totals AS (
+            SELECT m, total FROM (SELECT sum(points) AS points, sum(spend) AS spend FROM earned) e,
+                LATERAL (VALUES (0, e.points), (1, e.spend)) t(m, total)
+            WHERE total > 0
+        ),
+        ranked AS (
+            SELECT m, v, row_number() OVER w AS rn, sum(v) OVER w AS cum
+            FROM value WINDOW w AS (PARTITION BY m ORDER BY v DESC ROWS UNBOUNDED PRECEDING)
+        ),
+        summary AS (
+            -- The fewest members reaching the share are one more than those still short of it.
+            SELECT r.m, 1 + count(*) FILTER (WHERE r.cum * 100 < t.total * $6::bigint) AS members_for_share,
+                   sum((p.n + 1 - r.rn) * r.v) AS weighted,
+                   json_agg(json_build_array(r.rn, r.cum)) FILTER (WHERE w.rank IS NOT NULL)::text AS cumulative
+            FROM ranked r JOIN totals t USING (m) CROSS JOIN population p LEFT JOIN wanted w ON w.rank = r.rn
+            GROUP BY r.m
+        )
+        SELECT CASE measure.m WHEN 0 THEN 'points' ELSE 'spend' END AS measure, p.n AS members,
+               coalesce(t.total, 0)::bigint AS total, coalesce(s.members_for_share, 0) AS members_for_share,
+               -- Gini = (2 Σ i·x_i − (n+1) Σ x) / (n Σ x), i ascending = n + 1 − rn; the division is exact
+               -- in numeric, and a product past bigint would stop the report rather than bend it.
+               CASE WHEN t.total IS NULL THEN 0
+                    ELSE div(10000 * (2 * s.weighted - (p.n + 1) * t.total), p.n * t.total) END AS gini_bp,
+               coalesce(s.cumulative, '[]') AS cumulative
+        FROM (VALUES (0), (1)) measure(m) CROSS JOIN population p
+        LEFT JOIN totals t ON t.m = measure.m
+        LEFT JOIN summary s ON s.m = measure.m
+        WHERE p.n > 0
+        """
 }

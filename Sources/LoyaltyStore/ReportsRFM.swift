@@ -83,6 +83,9 @@ extension LoyaltyStore {
                 bySegment[segment] = RFMSegmentRow(segment: segment, members: try row.int64("members"),
                                                    accruals: try row.int64("accruals"), spendMinor: try row.int64("spend"))
             }
+            let active = try conn.query("SELECT count(*) AS n FROM members WHERE status = 'active'").first?.int64("n") ?? 0
+            let scored = bySegment.values.reduce(0) { $0 + $1.members }
+            bySegment[.noActivity] = RFMSegmentRow(segment: .noActivity, members: active - scored, accruals: 0, spendMinor: 0)
             return bySegment
         }
         return RFMReport(period: period, currency: program.currency, segments: RFMSegment.allCases.map {
@@ -107,7 +110,8 @@ extension LoyaltyStore {
                 lastAccrual: try row.date("last_accrual"), recencyDays: try row.optionalInt64("recency_days"),
                 frequency: try row.int64("frequency"), monetaryMinor: try row.int64("monetary"),
                 recencyScore: try row.optionalInt64("r").map(Int.init), frequencyScore: try row.optionalInt64("f").map(Int.init),
-                monetaryScore: try row.optionalInt64("m").map(Int.init), segment: row["segment"].flatMap(RFMSegment.init))
+                monetaryScore: try row.optionalInt64("m").map(Int.init),
+                segment: try row.string("status") != "active" ? nil : row["segment"].flatMap(RFMSegment.init) ?? .noActivity)
         }
         guard let score else { throw .notFound("no member \(number)") }
         return score
@@ -118,7 +122,8 @@ extension LoyaltyStore {
          period.asOf.adding(days: -settings.newMemberDays).description, String(5)]
     }
 
-    /// `scored`: one row per active member with its figures, scores and segment.
+    /// `scored`: one row per active member with an accrual: its figures, scores and segment.
+    /// (Active members without one are `no_activity`: counted, not ranked.)
     /// $1 as-of, $2 window start, $3 rates, $4 last day before "new", $5 number of score buckets.
     /// A score is the member's rank bucket: 1 + buckets × (rank − 1) / members, so equal values always
     /// share a score (plain ntile would split ties by chance).
@@ -151,9 +156,6 @@ extension LoyaltyStore {
                     WHEN r <= 2 THEN 'hibernating'
                     ELSE 'promising' END AS segment
             FROM ranked
-            UNION ALL
-            SELECT m.member_number, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, 'no_activity'
-            FROM members m WHERE m.status = 'active' AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.member_number = m.member_number)
         )
         """
 }

@@ -68,6 +68,23 @@ final class ReportRFMTests: ReportTestCase {
         XCTAssertEqual(a10.recencyDays, 350)
     }
 
+    func testForeignSpendConvertsAtTheProgramsRateFloorPerAccrual() throws {
+        var program = Program.demo
+        program.exchangeRates = [ExchangeRate(currency: "EUR", numerator: 108, denominator: 100)]
+        try database.connect().transaction { conn in try ProgramRecords.save(conn, program) }
+        try store.reloadProgram()
+        let conn = try database.connect()
+        defer { conn.close() }
+        let w = LedgerWriter(conn: conn)
+        try w.member("Z1")
+        // 10.01 EUR is 10.8108 USD: 1,081 cents. GBP has no rate, so its spend is left out.
+        try w.accrue("Z1", "z1-1", "HOTELCO", on: "2026-06-01", points: 30, amountMinor: 1_001, currency: "EUR")
+        try w.accrue("Z1", "z1-2", "HOTELCO", on: "2026-06-02", points: 30, amountMinor: 5_000, currency: "GBP")
+        let z1 = try store.rfmMember(number: "Z1")
+        XCTAssertEqual(z1.frequency, 2)
+        XCTAssertEqual(z1.monetaryMinor, 1_081)
+    }
+
     func testSettingsOutOfRangeAreRefused() throws {
         var settings = ReportSettings()
         settings.windowMonths = 0
