@@ -117,9 +117,12 @@ extension LoyaltyStore {
         return score
     }
 
+    /// Quintiles: the segment rules' thresholds (4 and up is the top two fifths) assume five.
+    static let rfmScoreBuckets = 5
+
     static func rfmParameters(program: Program, period: ReportPeriod, settings: ReportSettings) -> [String?] {
         [period.asOf.description, period.windowStart.description, ratesJSON(program),
-         period.asOf.adding(days: -settings.newMemberDays).description, String(5)]
+         period.asOf.adding(days: -settings.newMemberDays).description, String(rfmScoreBuckets)]
     }
 
     /// `scored`: one row per active member with an accrual: its figures, scores and segment.
