@@ -6,25 +6,34 @@ help:
 	@echo "make run     install what is missing, build, start PostgreSQL under .loyalty/ (unless DATABASE_URL), migrate, load the demo, serve"
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
 	@echo "make build   debug build"
+	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
+	@echo "make test-deploy  primary + replica, two loyaltyd behind HAProxy on loopback; kills one mid-run, checks nothing was lost"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
 deps:
-	@scripts/deps.sh
+	@Deploy/local/deps.sh
 
 build: deps
 	swift build
 
 run: deps
-	@scripts/run.sh
+	@Deploy/local/run.sh
 
 test: deps
-	@scripts/test.sh
+	@Deploy/local/test.sh
+
+test-deploy: deps
+	@Deploy/test-deploy.sh
+
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
 stop:
-	@scripts/pg.sh stop .loyalty/pg
+	@Deploy/local/pg.sh stop .loyalty/pg
 
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test stop clean
+.PHONY: help deps build run test test-deploy fuzz stop clean

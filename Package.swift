@@ -14,6 +14,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Linux headers the Glibc module does not export (epoll); libc itself, no library.
+        .systemLibrary(name: "CLinux"),
         // libpq in Swift; knows nothing of loyalty.
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         // Pure domain: no SQL, no sockets, clock passed in.
@@ -23,7 +25,7 @@ let package = Package(
         // The domain on PostgreSQL.
         .target(name: "LoyaltyStore", dependencies: ["LoyaltyCore", "Postgres"]),
         // Sockets, sessions, the command table, handlers.
-        .target(name: "LoyaltyServer", dependencies: ["LineProtocol", "LoyaltyStore", "LoyaltyCore"]),
+        .target(name: "LoyaltyServer", dependencies: ["CLinux", "LineProtocol", "LoyaltyStore", "LoyaltyCore"]),
         // SVG charts from plain integers: strings out, no I/O.
         .target(name: "LoyaltyCharts"),
         // Test support: fresh migrated databases and a running server, for the test targets only.
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
         .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
         .testTarget(name: "LoyaltyChartsTests", dependencies: ["LoyaltyCharts"]),
+        .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),
         .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
     ]
 )

@@ -13,6 +13,7 @@ enum Socket {
     static let epollErr: UInt32 = 0x008
     static let epollHup: UInt32 = 0x010
     static let epollRdHup: UInt32 = 0x2000
+    static let epollOneShot: UInt32 = 1 << 30
 
     /// A non-blocking listening socket on host:port (port 0 picks a free one); returns it and the bound port.
     static func listen(host: String, port: UInt16, backlog: Int32 = 1_024) throws -> (fd: Int32, port: UInt16) {

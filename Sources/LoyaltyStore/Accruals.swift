@@ -43,7 +43,7 @@ extension LoyaltyStore {
         }
         guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
         guard Identifiers.isMemberNumber(member) else { throw LoyaltyError.invalid("malformed member number") }
-        let fingerprint = "\(member)|\(input.fingerprint)"
+        let fingerprint = accrualFingerprint(member: member, input: input)
         if let earlier = try conn.query("""
             SELECT fingerprint, points, qualifying FROM accruals WHERE partner_code = $1 AND txn_id = $2
             """, [partnerCode, txnID]).first {
@@ -81,6 +81,11 @@ extension LoyaltyStore {
                                    reason: "accrual \(partnerCode)/\(txnID)")
         }
         return AccrualReceipt(txnID: txnID, points: earned.points, qualifying: earned.qualifying, duplicate: false)
+    }
+
+    /// What "the same content" means for a txn-id: the member and the canonical accrual fields.
+    static func accrualFingerprint(member: String, input: AccrualInput) -> String {
+        "\(member)|\(input.fingerprint)"
     }
 
     static func applyReversal(_ conn: Connection, program: Program, today: LocalDate, partner: Principal,

@@ -47,12 +47,13 @@ extension LoyaltyStore {
         let limits = self.limits
         return try write { conn in
             let row = try conn.query("""
-                SELECT m.pin_hash, crypt($2, coalesce(m.pin_hash, gen_salt('bf', 8))) AS presented,
-                       m.locked_until > now() AS locked
-                FROM (SELECT 1) one LEFT JOIN members m ON m.member_number = $1 AND m.status = 'active'
-                FOR UPDATE OF m
+                SELECT pin_hash, crypt($2, pin_hash) AS presented, locked_until > now() AS locked
+                FROM members WHERE member_number = $1 AND status = 'active' AND pin_hash IS NOT NULL FOR UPDATE
                 """, [number, pin]).first
-            guard let row, let stored = row["pin_hash"] else { return nil }
+            guard let row, let stored = row["pin_hash"] else {
+                _ = try conn.query("SELECT crypt($1, gen_salt('bf', 8))", [pin])
+                return nil
+            }
             if row["locked"] == "t" { throw LoyaltyError(.locked, "sign-in locked after repeated wrong PINs; try again later") }
             if Secrets.constantTimeEqual(stored, try row.string("presented")) {
                 _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])

@@ -46,19 +46,25 @@ struct LockedMember {
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
         guard let row = try conn.query("""
-            SELECT status, balance, tier_code,
-                   (SELECT coalesce(sum(points), 0) FROM holds h
-                    WHERE h.member_number = m.member_number AND h.status = 'active' AND h.expires_at > now()) AS held
-            FROM members m WHERE member_number = $1 FOR UPDATE
+            SELECT status, balance, tier_code FROM members WHERE member_number = $1 FOR UPDATE
             """, [number]).first else {
             throw LoyaltyError.notFound("no member \(number)")
         }
+        // Summed in a statement of its own, after the lock: a statement sees what was committed when
+        // it started, so one that waited for the lock would miss holds made by whoever held it.
+        let held = try conn.query("""
+            SELECT coalesce(sum(points), 0) AS held FROM holds
+            WHERE member_number = $1 AND status = 'active' AND expires_at > now()
+            """, [number]).first?.int64("held") ?? 0
         let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
-                                  held: try row.int64("held"), tierCode: try row.string("tier_code"))
-        if mustBeActive && member.status != "active" {
-            throw LoyaltyError.closed("member \(number) is \(member.status)")
-        }
+                                  held: held, tierCode: try row.string("tier_code"))
+        if mustBeActive { try member.requireActive() }
         return member
+    }
+
+    /// Closed and merged accounts neither earn nor spend.
+    func requireActive() throws(LoyaltyError) {
+        guard status == "active" else { throw .closed("member \(number) is \(status)") }
     }
 }
 
@@ -77,23 +83,38 @@ extension LoyaltyStore {
         }
     }
 
-    /// Points available to redeem: the balance less active holds.
+    /// Points available to redeem: the balance less active holds, as the read pool sees it (so
+    /// for display; REDEEM and HOLD decide on the primary under the row lock). Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
-        try read { conn in
-            guard let row = try conn.query("""
-                SELECT m.balance - coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
-                                             AND h.status = 'active' AND h.expires_at > now()), 0) AS available
-                FROM members m WHERE m.member_number = $1
-                """, [number]).first else { throw LoyaltyError.notFound("no member \(number)") }
-            return try row.int64("available")
+        let value: Int64?
+        do { value = try availableReader.read(number) } catch { throw domainError(error) }
+        guard let value else { throw .notFound("no member \(number)") }
+        return value
+    }
+
+    /// One query for many members' available points.
+    static func fetchAvailable(_ conn: Connection, _ numbers: [String]) throws -> [String: Int64] {
+        // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
+        let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
+        var values: [String: Int64] = [:]
+        for row in try conn.query("""
+            SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
+            FROM members m
+            LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
+                       WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
+                       GROUP BY member_number) h USING (member_number)
+            WHERE m.member_number = ANY($1::text[])
+            """, [list]).rows {
+            values[try row.string("member_number")] = try row.int64("available")
         }
+        return values
     }
 
     public func member(number: String) throws(LoyaltyError) -> MemberSummary {
         let program = try program()
         let today = try today()
         let period = program.period(containing: today)
-        return try read { conn in
+        return try staleRead { conn in
             guard let row = try conn.query("""
                 SELECT m.name, m.email, m.status, m.tier_code, m.tier_until::text, m.balance, m.last_activity::text,
                        coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
@@ -126,7 +147,7 @@ extension LoyaltyStore {
         guard (1...limits.statementLimitMax).contains(limit) else {
             throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
         }
-        return try read { conn in
+        return try staleRead { conn in
             guard try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).first != nil else {
                 throw LoyaltyError.notFound("no member \(number)")
             }
@@ -152,7 +173,7 @@ extension LoyaltyStore {
         }
     }
 
-    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash.
+    /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash; clears a sign-in lock and the wrong-PIN count.
     public func setPIN(number: String, pin: String, actor: Principal) throws(LoyaltyError) {
         guard (4...12).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw .invalid("a PIN is 4-12 digits")
@@ -162,6 +183,8 @@ extension LoyaltyStore {
             _ = try conn.query("""
                 UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
                 """, [number, pin])
+            // A new PIN gets the full allowance of wrong tries: earlier failures were against the old one.
+            _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
             try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
         }
     }

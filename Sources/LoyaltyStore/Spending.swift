@@ -259,15 +259,17 @@ extension LoyaltyStore {
         guard Identifiers.isMemberNumber(member) else { throw .invalid("malformed member number") }
         guard principal.mayActOn(member: member) else { throw .noPermission("a member may act only on itself") }
         return try write { conn in
-            var locked: LockedMember?
-            for number in [member, other].compactMap({ $0 }).sorted() {
-                let row = try LockedMember.lock(conn, number)
-                if number == member { locked = row }
+            let members = try [member, other].compactMap { $0 }.sorted().map { number in
+                try LockedMember.lock(conn, number, mustBeActive: false)
             }
+            // A replay gets its original reply even if an account was closed since; new work does not.
             if let stored = try RequestLog.replay(conn, principal: principal, requestID: requestID, fingerprint: fingerprint) {
                 return stored
             }
-            guard let locked else { throw LoyaltyError.notFound("no member \(member)") }
+            for locked in members { try locked.requireActive() }
+            guard let locked = members.first(where: { $0.number == member }) else {
+                throw LoyaltyError.notFound("no member \(member)")
+            }
             let stored = try apply(conn, locked)
             try RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
                                  fingerprint: fingerprint, member: member, reply: stored)

@@ -23,6 +23,14 @@ let invariants: [(name: String, sql: String)] = [
                                     AND h.status = 'active' AND h.expires_at > now()), 0) < 0
           AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = m.member_number AND e.kind = 'reversal')
         """),
+    ("every ledger entry and accrual belongs to a member", """
+        SELECT e.member_number || '/' || e.entry_id FROM ledger_entries e
+        WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = e.member_number)
+        UNION ALL
+        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
+        WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = a.member_number)
+           OR NOT EXISTS (SELECT 1 FROM partners p WHERE p.code = a.partner_code)
+        """),
     ("every accrual has its ledger entry with the same points", """
         SELECT a.partner_code || '/' || a.txn_id FROM accruals a
         LEFT JOIN ledger_entries e ON e.member_number = a.member_number AND e.entry_id = a.entry_id

@@ -3,17 +3,7 @@ import LoyaltyCore
 import LoyaltyTesting
 import XCTest
 
-final class AccrualTests: XCTestCase {
-    private var database: TestDatabase!
-    private var store: LoyaltyStore!
-    private let hotel = Principal.partner(code: "HOTELCO", category: .hotel)
-    private let agent = Principal.agent(name: "demo")
-
-    override func setUpWithError() throws {
-        do { database = try TestDatabase() } catch let error as TestEnvironmentMissing { throw XCTSkip(error.description) }
-        store = database.store()
-    }
-
+final class AccrualTests: StoreTestCase {
     private func today() throws -> LocalDate { try store.today() }
 
     private func hotelStay(_ amount: String, on date: LocalDate? = nil) throws -> AccrualInput {

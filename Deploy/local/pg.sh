@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # A PostgreSQL cluster of the project's own.
-#   scripts/pg.sh start DIR PORT   create (once) and start; prints the conninfo URL on stdout
-#   scripts/pg.sh stop DIR         stop it (fast shutdown)
+#   Deploy/local/pg.sh start DIR PORT   create (once) and start; prints the conninfo URL on stdout
+#   Deploy/local/pg.sh stop DIR         stop it (fast shutdown)
 # As root the cluster runs as an unprivileged user, since PostgreSQL refuses to run as root.
 set -euo pipefail
 cmd=${1:?usage: pg.sh start DIR PORT | stop DIR}
 dir=${2:?data directory}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$pg_bin/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found (run scripts/deps.sh)" >&2; exit 1; }
+[ -x "$pg_bin/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found (run Deploy/local/deps.sh)" >&2; exit 1; }
 run_as=""
 if [ "$(id -u)" -eq 0 ]; then
   id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
@@ -47,8 +47,12 @@ CONF
     fi
     sed -i "s/^port = .*//" "$data/postgresql.conf"
     echo "port = $port" >>"$data/postgresql.conf"
+    # A throwaway cluster (the test suite's) trades crash safety of the machine for speed:
+    # the tests create a database per test, which is mostly fsync and WAL otherwise.
+    options=""
+    [ "${LOYALTY_PG_EPHEMERAL:-0}" = 1 ] && options="-c fsync=off -c full_page_writes=off"
     if ! ctl status >/dev/null 2>&1; then
-      ctl -l "$data/server.log" -w -t 60 start >/dev/null || { tail -n 20 "$data/server.log" >&2; exit 1; }
+      ctl -l "$data/server.log" -w -t 60 ${options:+-o "$options"} start >/dev/null || { tail -n 20 "$data/server.log" >&2; exit 1; }
     fi
     for db in loyalty; do
       "$pg_bin/psql" -h 127.0.0.1 -p "$port" -U loyalty -d postgres -qtAc "select 1 from pg_database where datname='$db'" | grep -q 1 \

@@ -2,7 +2,7 @@
 # Benchmark of `loyaltyctl report` (not a test): generates members and ledger entries set-based in
 # SQL into a scratch database, then times each report once.
 #
-#   scripts/bench-reports.sh [MEMBERS] [ENTRIES]       defaults 1000000 10000000
+#   Deploy/local/bench-reports.sh [MEMBERS] [ENTRIES]       defaults 1000000 10000000
 #
 # Environment: LOYALTY_TEST_DATABASE_URL (the server; default postgresql://loyalty@127.0.0.1:54329/loyalty),
 # BENCH_DB (scratch database name, dropped and recreated; default loyalty_bench_reports),
@@ -13,7 +13,7 @@
 # The data is shaped like the ledger the reports read (skewed activity, five partners, reversals,
 # debits, expiries, holds, tiers) but skips the records only `verify` reads (accruals, qualifying months).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 members=${1:-1000000}
 entries=${2:-10000000}
 server=${LOYALTY_TEST_DATABASE_URL:-postgresql://loyalty@127.0.0.1:54329/loyalty}
@@ -35,9 +35,6 @@ psql -q "$base/postgres" -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db WITH
 
 started=$(seconds)
 psql -q "$url" -v ON_ERROR_STOP=1 -v members="$members" -v entries="$entries" -v as_of="$as_of" <<'SQL'
--- Foreign-key checks run per row and would dominate the load; the generator only draws member
--- numbers that exist, so this session skips them (the server's superuser may).
-SET session_replication_role = replica;
 UPDATE partners SET price_per_thousand_points_minor = CASE code
     WHEN 'SKYAIR' THEN 1500 WHEN 'HOTELCO' THEN 1250 WHEN 'DRIVECO' THEN 900 WHEN 'CARDCO' THEN 800 ELSE 999 END;
 

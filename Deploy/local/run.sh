@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make run: build, start the embedded PostgreSQL unless DATABASE_URL is set, migrate, load the demo, serve.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 echo "building (release)..." >&2
 swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" >&2 || true
 bin=$(swift build -c release --show-bin-path)
 [ -x "$bin/loyaltyd" ] || { echo "run: build failed; see: swift build -c release" >&2; exit 1; }
 mkdir -p .loyalty
 if [ -z "${DATABASE_URL:-}" ]; then
-  DATABASE_URL=$(scripts/pg.sh start .loyalty/pg "${LOYALTY_PG_PORT:-54320}")
+  DATABASE_URL=$(Deploy/local/pg.sh start .loyalty/pg "${LOYALTY_PG_PORT:-54320}")
   export DATABASE_URL
 fi
 "$bin/loyaltyctl" migrate

@@ -7,6 +7,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 [ -n "$pg_bin" ] && [ -f "$(dirname "$pg_bin")/lib/pgcrypto.so" ] || missing+=(postgresql-contrib)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev pkg-config)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 echo "deps: installing ${missing[*]}" >&2

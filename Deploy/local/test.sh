@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make test: a PostgreSQL of the suite's own, a build, the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=.loyalty/test-pg
+url=$(LOYALTY_PG_EPHEMERAL=1 Deploy/local/pg.sh start "$dir" "${LOYALTY_TEST_PG_PORT:-54329}")
+trap 'Deploy/local/pg.sh stop "$dir"' EXIT
+# Databases left by an earlier run that was killed.
+psql "$url" -qtAc "select datname from pg_database where datname like 'loyalty\_test\_%'" | while read -r db; do
+  psql "$url" -qc "drop database if exists \"$db\" with (force)" >/dev/null
+done
+swift build --build-tests
+export LOYALTY_TEST_DATABASE_URL="$url"
+export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)
+swift test --skip-build "$@"
+# A short fuzz of the codec on every run; `make fuzz` runs it longer.
+Deploy/local/fuzz.sh "${LOYALTY_TEST_FUZZ_SECONDS:-20}"

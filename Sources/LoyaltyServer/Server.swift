@@ -1,0 +1,339 @@
+import CLinux
+import Foundation
+import Glibc
+import LineProtocol
+import LoyaltyCore
+import LoyaltyStore
+import Postgres
+
+/// The network server: a fixed set of threads share one epoll set. Sockets are armed one-shot,
+/// so the thread that gets a socket's event owns it until it re-arms: it reads, decodes, runs the
+/// requests in order against PostgreSQL and writes the replies, with no hand-off between
+/// threads on the way. No thread is created per request or per connection.
+public final class Server: @unchecked Sendable {
+    public let configuration: ServerConfiguration
+    let services: Services
+    /// Guards `connections`, each connection's `busy`/`closed`, and the lifecycle fields below.
+    private let lock = NSLock()
+    private var connections: [Int32: ClientConnection] = [:]
+    private var nextClientID = 1
+    private var shutdownRequested = false
+    private var drainDeadline: Int?
+    private var lastSweepSeconds = 0
+    private var threadsRunning = 0
+    private let threadsDone = NSCondition()
+    private let epollFD: Int32
+    private var listenFD: Int32
+    /// The port actually bound (differs from the configuration's when that is 0).
+    public let port: UInt16
+
+    private static let readChunkBytes = 64 * 1024
+    /// Requests one thread runs for a connection before letting others have a turn.
+    private static let requestsPerTurnMax = 256
+    private static let listenTag = UInt64.max
+    /// How often an idle thread looks up from epoll for housekeeping and shutdown.
+    private static let housekeepingIntervalMilliseconds: Int32 = 250
+
+    public init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        func pool(_ conninfo: String) -> ConnectionPool {
+            ConnectionPool(conninfo: conninfo, maxConnections: configuration.databaseConnectionsMax,
+                           acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
+        }
+        let store = LoyaltyStore(pool: pool(configuration.databaseURL), readPool: configuration.databaseReadURL.map(pool),
+                                 limits: configuration.storeLimits, databaseFailed: { error in
+            Log.error("database", ["code": error.code.description, "sqlstate": error.sqlState ?? "", "message": error.message])
+        })
+        services = Services(store: store, metrics: Metrics(), configuration: configuration)
+        (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
+        control(EPOLL_CTL_ADD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+    }
+
+    /// Serves until `shutdown()`; then stops accepting, finishes what is in flight (up to the
+    /// grace period), closes every connection and returns.
+    public func run() {
+        signal(SIGPIPE, SIG_IGN)
+        Log.event("listening", ["host": configuration.host, "port": String(port), "threads": String(configuration.workerThreads),
+                                "db_connections_max": String(configuration.databaseConnectionsMax)])
+        do {
+            // Loaded once up front so a missing program is reported at start, not on the first request.
+            _ = try services.store.program()
+        } catch {
+            Log.error("program_unavailable", ["code": error.code.rawValue, "message": error.message])
+        }
+        let dailyRuns = configuration.dailyRunsHourUTC.map { DailyRuns(store: services.store, hourUTC: $0) }
+        dailyRuns?.start()
+        threadsDone.lock()
+        threadsRunning = configuration.workerThreads
+        threadsDone.unlock()
+        for index in 0..<configuration.workerThreads {
+            let thread = Thread { [self] in
+                serveLoop()
+                threadsDone.lock()
+                threadsRunning -= 1
+                threadsDone.broadcast()
+                threadsDone.unlock()
+            }
+            thread.name = "loyaltyd-\(index)"
+            thread.start()
+        }
+        threadsDone.lock()
+        while threadsRunning > 0 && !shutdownAbandoned() { _ = threadsDone.wait(until: Date().addingTimeInterval(0.25)) }
+        let stuck = threadsRunning
+        threadsDone.unlock()
+        dailyRuns?.stop()
+        if stuck > 0 {
+            // A request still running past the grace period (a lock that is never released, a hung
+            // database): exiting drops its database connection, so PostgreSQL rolls it back unanswered.
+            Log.error("stopped_with_requests_in_flight", ["threads": String(stuck)])
+            return
+        }
+        services.store.close()
+        Log.event("stopped")
+    }
+
+    /// True a second after the shutdown grace period ran out, when run() stops waiting for stuck threads.
+    private func shutdownAbandoned() -> Bool {
+        lock.withLock { drainDeadline.map { Self.nowSeconds() >= $0 + 2 } ?? false }
+    }
+
+    /// Asks a running server to stop gracefully; safe from any thread. The threads notice within
+    /// one housekeeping interval.
+    public func shutdown() {
+        lock.withLock { shutdownRequested = true }
+    }
+
+    // MARK: - The serving threads
+
+    private func serveLoop() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readChunkBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let count = epoll_wait(epollFD, &events, Int32(events.count), Self.housekeepingIntervalMilliseconds)
+            if count < 0 && errno != EINTR {
+                Log.error("epoll_wait", ["errno": String(errno)])
+                return
+            }
+            for index in 0..<max(0, Int(count)) {
+                let tag = events[index].data.u64
+                if tag == Self.listenTag { acceptAll() } else { serve(tag: tag, events: events[index].events, buffer) }
+            }
+            if housekeeping() { return }
+        }
+    }
+
+    private func acceptAll() {
+        defer { if listenFD >= 0 { control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag) } }
+        for _ in 0..<256 {
+            guard let (fd, peer) = Socket.accept(listenFD) else { return }
+            lock.lock()
+            guard connections.count < configuration.connectionsMax, !shutdownRequested else {
+                lock.unlock()
+                let refusal = Reply.error(code: "LIMIT", message: "too many connections (max \(configuration.connectionsMax))").encoded
+                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                close(fd)
+                services.metrics.rejected()
+                Log.event("connection_refused", ["peer": peer, "reason": "connections_max"])
+                continue
+            }
+            let connection = ClientConnection(id: nextClientID, fd: fd, peer: peer, limits: configuration.protocolLimits,
+                                              now: Self.nowSeconds())
+            nextClientID += 1
+            connections[fd] = connection
+            lock.unlock()
+            services.metrics.connected()
+            Log.event("connect", ["client": String(connection.id), "peer": peer])
+            control(EPOLL_CTL_ADD, fd, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot, tag: connection.tag)
+        }
+    }
+
+    /// One turn of one connection: read, run, write, then re-arm or close.
+    private func serve(tag: UInt64, events: UInt32, _ buffer: UnsafeMutableRawBufferPointer) {
+        lock.lock()
+        let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: tag))
+        guard let connection = connections[fd], connection.tag == tag, !connection.busy, !connection.closed else {
+            lock.unlock()
+            return
+        }
+        connection.busy = true
+        if shutdownRequested { connection.closeWhenFlushed = true }
+        lock.unlock()
+
+        var peerGone = false
+        if events & Socket.epollOut != 0 { peerGone = !flush(connection) }
+        if !peerGone && events & (Socket.epollIn | Socket.epollHup | Socket.epollErr | Socket.epollRdHup) != 0 {
+            peerGone = !readAvailable(connection, buffer)
+        }
+        if !peerGone { peerGone = !runPending(connection) }
+        finishTurn(connection, peerGone: peerGone)
+    }
+
+    /// Reads what the socket holds now and decodes it; false when the peer is gone.
+    private func readAvailable(_ connection: ClientConnection, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        for _ in 0..<4 where !connection.closeWhenFlushed {
+            let count = read(connection.fd, buffer.baseAddress, buffer.count)
+            if count == 0 {
+                // End of input (the client may have only half-closed, as `nc -N` does): answer what it sent, then close.
+                connection.closeWhenFlushed = true
+                break
+            }
+            if count < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                if errno == EINTR { continue }
+                return false
+            }
+            connection.decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            do {
+                while let request = try connection.decoder.next() { connection.pending.append(.request(request)) }
+            } catch {
+                Log.error("protocol_error", ["client": String(connection.id), "message": error.message])
+                connection.pending.append(.protocolError(error.reply))
+                connection.closeWhenFlushed = true
+            }
+            if connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax { break }
+        }
+        return true
+    }
+
+    /// Runs pending requests in order, flushing as replies pile up; stops for the turn when the
+    /// client reads too slowly or has had its share. False when the peer is gone.
+    private func runPending(_ connection: ClientConnection) -> Bool {
+        var ran = 0
+        while connection.hasPending && ran < Self.requestsPerTurnMax
+                && connection.unsentBytes < configuration.outputBufferedBytesMax {
+            let work = connection.pending[connection.pendingHead]
+            connection.pendingHead += 1
+            ran += 1
+            switch work {
+            case .request(let request):
+                let reply = dispatch(request, session: &connection.session, services: services)
+                if case .error(let code, let message) = reply {
+                    Log.error("command_error", ["client": String(connection.id), "command": String(request.commandName.prefix(32)),
+                                                "code": code, "message": message])
+                }
+                reply.encode(into: &connection.output)
+                if connection.session.closeAfterReply { stopAfterThisReply(connection) }
+            case .protocolError(let reply):
+                if case .error(let code, _) = reply { services.metrics.error(code) }
+                reply.encode(into: &connection.output)
+                stopAfterThisReply(connection)
+            }
+            if connection.unsentBytes >= 16 * 1024, !flush(connection) { return false }
+        }
+        if !connection.hasPending {
+            connection.pending.removeAll(keepingCapacity: connection.pending.capacity <= 1_024)
+            connection.pendingHead = 0
+        }
+        return flush(connection)
+    }
+
+    private func stopAfterThisReply(_ connection: ClientConnection) {
+        connection.closeWhenFlushed = true
+        connection.pending.removeAll()
+        connection.pendingHead = 0
+    }
+
+    /// Writes what the socket takes now; false when the peer is gone.
+    private func flush(_ connection: ClientConnection) -> Bool {
+        while connection.unsentBytes > 0 {
+            let sent = connection.output.withUnsafeBytes { bytes in
+                send(connection.fd, bytes.baseAddress! + connection.outputSent, connection.unsentBytes,
+                     Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                connection.outputSent += sent
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return true
+            } else if !(sent < 0 && errno == EINTR) {
+                return false
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+        connection.outputSent = 0
+        return true
+    }
+
+    /// Re-arms the socket for what it waits on next, or closes it.
+    private func finishTurn(_ connection: ClientConnection, peerGone: Bool) {
+        // A shutdown that began during this turn: the connection ends once these replies are out,
+        // rather than staying open until the grace period runs out.
+        if lock.withLock({ shutdownRequested }) { connection.closeWhenFlushed = true }
+        let done = connection.closeWhenFlushed && !connection.hasPending && connection.unsentBytes == 0
+        if peerGone || done {
+            lock.withLock { closeLocked(connection, reason: peerGone ? "peer_closed" : "closed_by_server") }
+            return
+        }
+        var wanted = Socket.epollOneShot | Socket.epollRdHup
+        let backlogged = connection.unsentBytes >= configuration.outputBufferedBytesMax
+            || connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax
+        if !connection.closeWhenFlushed && !backlogged { wanted |= Socket.epollIn }
+        // Unsent output, or requests left for a later turn: come back when the socket can take more.
+        if connection.unsentBytes > 0 || connection.hasPending { wanted |= Socket.epollOut }
+        lock.withLock {
+            connection.busy = false
+            connection.lastActiveSeconds = Self.nowSeconds()
+        }
+        control(EPOLL_CTL_MOD, connection.fd, wanted, tag: connection.tag)
+    }
+
+    // MARK: - Housekeeping, shutdown, closing
+
+    /// Once a second one thread closes idle connections and drives a shutdown; true when this
+    /// thread should exit.
+    private func housekeeping() -> Bool {
+        let now = Self.nowSeconds()
+        lock.lock()
+        defer { lock.unlock() }
+        if shutdownRequested && drainDeadline == nil {
+            drainDeadline = now + configuration.shutdownGraceSeconds
+            Log.event("shutdown", ["connections": String(connections.count)])
+            control(EPOLL_CTL_DEL, listenFD, 0, tag: 0)
+            close(listenFD)
+            listenFD = -1
+            for connection in connections.values where !connection.busy {
+                if !connection.hasPending && connection.unsentBytes == 0 { closeLocked(connection, reason: "shutdown") }
+            }
+        }
+        if now != lastSweepSeconds {
+            lastSweepSeconds = now
+            let graceOver = drainDeadline.map { now >= $0 } ?? false
+            for connection in Array(connections.values) where !connection.busy {
+                let idle = !connection.hasPending && connection.unsentBytes == 0
+                    // Whole seconds: `>` so that a connection used a moment ago is never taken for idle.
+                    && now - connection.lastActiveSeconds > configuration.idleTimeoutSeconds
+                if graceOver { closeLocked(connection, reason: "shutdown_grace_expired") }
+                else if idle { closeLocked(connection, reason: "idle_timeout") }
+            }
+        }
+        guard let deadline = drainDeadline else { return false }
+        return connections.isEmpty || now >= deadline + 1
+    }
+
+    private func closeLocked(_ connection: ClientConnection, reason: String) {
+        guard !connection.closed else { return }
+        connection.closed = true
+        connection.busy = false
+        // Closing the descriptor also removes it from the epoll set.
+        close(connection.fd)
+        connections[connection.fd] = nil
+        services.metrics.disconnected()
+        Log.event("disconnect", ["client": String(connection.id), "peer": connection.peer, "reason": reason,
+                                 "batch_discarded": connection.session.batch == nil ? "no" : "yes"])
+    }
+
+    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32, tag: UInt64) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = tag
+        _ = epoll_ctl(epollFD, operation, fd, &event)
+    }
+
+    static func nowSeconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec
+    }
+}

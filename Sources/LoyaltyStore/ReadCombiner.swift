@@ -1,0 +1,62 @@
+import Foundation
+
+/// Combines concurrent point reads into one set-based query (flat combining): the first caller
+/// leads a round with every key queued so far, later callers wait for their round or lead the
+/// next. Under load many BALANCE requests cost one round trip and one index scan together; alone,
+/// a read costs the same single query as before.
+final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
+    private final class Waiter {
+        let key: String
+        var result: Result<Value?, any Error>?
+        var shouldLead = false
+        init(key: String) { self.key = key }
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Waiter] = []
+    private var leaders = 0
+    /// Rounds in flight at once; more than one keeps a second core busy while a round waits on PostgreSQL.
+    let roundsInFlightMax: Int
+    /// Keys one round may carry.
+    let keysPerRoundMax: Int
+    private let fetch: ([String]) throws -> [String: Value]
+
+    init(roundsInFlightMax: Int = 2, keysPerRoundMax: Int = 256, fetch: @escaping ([String]) throws -> [String: Value]) {
+        precondition(roundsInFlightMax >= 1 && keysPerRoundMax >= 1)
+        self.roundsInFlightMax = roundsInFlightMax
+        self.keysPerRoundMax = keysPerRoundMax
+        self.fetch = fetch
+    }
+
+    /// The value for `key` (nil if absent), read in some round that started after this call.
+    func read(_ key: String) throws -> Value? {
+        let waiter = Waiter(key: key)
+        condition.lock()
+        queue.append(waiter)
+        while waiter.result == nil {
+            if leaders < roundsInFlightMax && (waiter.shouldLead || queue.first === waiter) {
+                lead()
+            } else {
+                condition.wait()
+            }
+        }
+        condition.unlock()
+        return try waiter.result!.get()
+    }
+
+    /// Runs one round for the head of the queue; called and returns with the lock held.
+    private func lead() {
+        leaders += 1
+        let round = Array(queue.prefix(keysPerRoundMax))
+        queue.removeFirst(round.count)
+        condition.unlock()
+        let outcome = Result { try fetch(Array(Set(round.map(\.key)))) }
+        condition.lock()
+        for waiter in round {
+            waiter.result = outcome.map { $0[waiter.key] }
+        }
+        leaders -= 1
+        queue.first?.shouldLead = true
+        condition.broadcast()
+    }
+}

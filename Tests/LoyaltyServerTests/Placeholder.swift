@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLoyaltyServerTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,158 @@
+import LoyaltyCore
+@testable import LoyaltyStore
+import XCTest
+
+/// `verify`: passes after real work, and names the broken invariant after each kind of hand tampering.
+final class VerifyTests: StoreTestCase {
+    private enum Invariant {
+        static let balance = "member balance equals the sum of its ledger entries"
+        static let available = "no available balance below zero except through a reversal"
+        static let accrualEntry = "every accrual has its ledger entry with the same points"
+        static let accrualRecord = "every accrual entry has its accrual record"
+        static let reversed = "reversed points equal the reversal entries of each accrual"
+        static let qualifying = "qualifying months equal the ledger's qualifying points"
+        static let redemption = "every redemption has its debit, and a refund if cancelled"
+        static let hold = "every captured hold has exactly one redemption, and only captured holds do"
+        static let transfer = "every transfer moves the same points out and in"
+        static let request = "every request-id points at what it created"
+        static let batch = "every batch's counts match its rejected lines"
+        static let sign = "ledger entries are unique and point kinds carry the right sign"
+    }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try mixedWorkload()
+    }
+
+    /// Every kind of write the store makes, for every kind of invariant to have rows to check.
+    private func mixedWorkload() throws {
+        let usd = { (amount: String) in [("amount", amount), ("currency", "USD")] }
+        try fund("M1", 10_000)
+        _ = try store.accrue(partner: hotel, txnID: "stay", member: "M1", input: input(usd("450.00")))
+        _ = try store.accrue(partner: card, txnID: "c1", member: "M1", input: input(usd("1234.56")))
+        _ = try store.reverse(partner: card, txnID: "c1", points: 617)
+        _ = try store.accrue(partner: skyair, txnID: "f1", member: "M2", input: input([("miles", "2000"), ("cabin", "J")]))
+        _ = try store.commitBatch(partner: dine, batchID: "B1", lines: [
+            BatchLine(line: 1, txnID: "meal", operation: .accrue(member: "M3", input: try input(usd("100.00")))),
+            BatchLine(line: 2, txnID: "lost", operation: .accrue(member: "NOBODY", input: try input(usd("1.00")))),
+        ])
+        let cancelled = try store.redeem(principal: agent, requestID: "r1", member: "M1", target: .points(500))
+        _ = try store.cancel(principal: agent, redemptionID: cancelled.id)
+        _ = try store.redeem(principal: agent, requestID: "r2", member: "M1", target: .reward(code: "GIFT-50", quantity: 1))
+        let captured = try store.hold(principal: agent, requestID: "h1", member: "M1", points: 2_000, ttlSeconds: nil)
+        _ = try store.capture(principal: agent, holdID: captured.holdID, rewardCode: nil)
+        let released = try store.hold(principal: agent, requestID: "h2", member: "M1", points: 1_000, ttlSeconds: nil)
+        try store.release(principal: agent, holdID: released.holdID)
+        _ = try store.hold(principal: agent, requestID: "h3", member: "M1", points: 100, ttlSeconds: nil)
+        _ = try store.transfer(principal: agent, requestID: "t1", from: "M2", to: "M3", points: 1_000)
+        try store.setTier(number: "M3", tierCode: "PREMIER", until: store.today().adding(days: 30), reason: "test", actor: admin)
+    }
+
+    /// Tampering as an operator would do it, several statements at a psql prompt.
+    private func tamper(_ statements: String) throws {
+        let conn = try database.connect()
+        defer { conn.close() }
+        try conn.execute(statements)
+    }
+
+    /// Changes a ledger entry behind the append-only trigger's back.
+    private func rewriteLedger(_ statement: String) throws {
+        try tamper("""
+            ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only;
+            \(statement);
+            ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only;
+            """)
+    }
+
+    func testVerifyChecksEveryInvariantAndPassesAfterAMixedWorkload() throws {
+        let checks = try store.verify()
+        XCTAssertEqual(checks.map(\.name), invariants.map(\.name))
+        XCTAssertEqual(checks.filter { $0.violations > 0 }.map(\.name), [])
+        XCTAssertEqual(try available("M1"), 10_000 + 1_350 + 1_234 - 617 - 6_000 - 2_000 - 100)
+    }
+
+    func testTheLedgerRefusesUpdatesAndDeletes() throws {
+        XCTAssertThrowsError(try sql("UPDATE ledger_entries SET points = points + 1"))
+        XCTAssertThrowsError(try sql("DELETE FROM ledger_entries WHERE kind = 'reversal'"))
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
+
+    func testABalanceEditedByHandIsCaught() throws {
+        _ = try sql("UPDATE members SET balance = -5 WHERE member_number = 'M3'")
+        let checks = try store.verify().filter { $0.violations > 0 }
+        XCTAssertEqual(checks.map(\.name), [Invariant.balance, Invariant.available])
+        XCTAssertEqual(checks.first?.examples, ["M3"])
+    }
+
+    func testAnEntryInsertedByHandIsCaught() throws {
+        _ = try sql("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+            VALUES ('M2', 'adjustment', 50000, current_date, 'psql', 'oops')
+            """)
+        XCTAssertEqual(try brokenInvariants(), [Invariant.balance])
+    }
+
+    func testAnAccrualEntryInsertedByHandWithAMatchingBalanceIsStillCaught() throws {
+        try tamper("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code)
+            VALUES ('M2', 'accrual', 50000, current_date, 'SKYAIR', 'made-up', 'SKYAIR');
+            UPDATE members SET balance = balance + 50000 WHERE member_number = 'M2';
+            """)
+        XCTAssertEqual(try brokenInvariants(), [Invariant.accrualRecord])
+    }
+
+    func testAnEntryWithTheWrongSignIsCaught() throws {
+        try tamper("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+            VALUES ('M2', 'transfer_out', 700, current_date, 'psql', 'backwards');
+            UPDATE members SET balance = balance + 700 WHERE member_number = 'M2';
+            """)
+        XCTAssertEqual(try brokenInvariants(), [Invariant.sign])
+    }
+
+    func testAnAccrualEntryRewrittenBehindTheTriggerIsCaught() throws {
+        try rewriteLedger("UPDATE ledger_entries SET points = points * 10 WHERE kind = 'accrual' AND reference = 'stay'")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.balance, Invariant.accrualEntry])
+    }
+
+    func testARewrittenEntryWithItsBalanceFixedUpIsStillCaught() throws {
+        try rewriteLedger("""
+            UPDATE ledger_entries SET points = 5000 WHERE kind = 'transfer_in';
+            UPDATE members SET balance = balance + 4000 WHERE member_number = 'M3'
+            """)
+        XCTAssertEqual(try brokenInvariants(), [Invariant.transfer])
+    }
+
+    func testADeletedReversalIsCaught() throws {
+        try rewriteLedger("DELETE FROM ledger_entries WHERE kind = 'reversal'")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.balance, Invariant.reversed, Invariant.qualifying])
+    }
+
+    func testADeletedRefundIsCaught() throws {
+        try rewriteLedger("""
+            DELETE FROM ledger_entries WHERE kind = 'refund';
+            UPDATE members SET balance = balance - 500 WHERE member_number = 'M1'
+            """)
+        XCTAssertEqual(try brokenInvariants(), [Invariant.redemption])
+    }
+
+    func testQualifyingMilesEditedByHandAreCaught() throws {
+        _ = try sql("UPDATE qualifying_months SET qualifying = qualifying + 30000 WHERE member_number = 'M2'")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.qualifying])
+    }
+
+    func testAHoldMarkedCapturedWithoutARedemptionIsCaught() throws {
+        _ = try sql("UPDATE holds SET status = 'captured' WHERE status = 'released'")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.hold])
+    }
+
+    func testARequestPointingNowhereIsCaught() throws {
+        _ = try sql("UPDATE requests SET result_id = 'RD0' WHERE request_id = 'r2'")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.request])
+    }
+
+    func testALostBatchErrorIsCaught() throws {
+        _ = try sql("DELETE FROM batch_errors")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.batch])
+    }
+}

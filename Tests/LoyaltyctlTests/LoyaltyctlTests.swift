@@ -1,0 +1,111 @@
+import LoyaltyTesting
+import XCTest
+
+/// loyaltyctl as an operator runs it: exit codes, output, and what it changes.
+final class LoyaltyctlTests: XCTestCase {
+    private var database: TestDatabase!
+
+    override func setUpWithError() throws {
+        do { database = try TestDatabase() } catch let error as TestEnvironmentMissing { throw XCTSkip(error.description) }
+    }
+
+    override func tearDown() { database = nil }
+
+    private func ctl(_ arguments: String..., stdin: String? = nil) throws -> Command.Outcome {
+        try Command.run("loyaltyctl", arguments + ["--database", database.url], stdin: stdin)
+    }
+
+    /// An empty database, for the migrate-from-nothing path.
+    private func emptyDatabase() throws -> String {
+        let admin = try database.connect()
+        defer { admin.close() }
+        let name = database.name + "_empty"
+        try admin.execute("CREATE DATABASE \(name)")
+        addTeardownBlock {
+            let admin = try? self.database.connect()
+            try? admin?.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+        return database.url.replacingOccurrences(of: "/" + database.name, with: "/" + name)
+    }
+
+    func testMigrateDemoLoadAndVerifyTwiceOnAnEmptyDatabase() throws {
+        let url = try emptyDatabase()
+        func run(_ words: [String]) throws -> Command.Outcome {
+            try Command.run("loyaltyctl", words + ["--database", url, "--migrations", TestDatabase.migrationsDirectory()])
+        }
+        let first = try run(["migrate"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.hasPrefix("migrate: applied 0001_extensions"), first.stdout)
+        XCTAssertEqual(try run(["migrate"]).stdout.prefix(21), "migrate: up to date (")
+        XCTAssertEqual(try Command.run("loyaltyctl", ["demo", "load", "--database", url]).status, 0)
+        let rerun = try Command.run("loyaltyctl", ["demo", "load", "--database", url])
+        XCTAssertEqual(rerun.status, 0)
+        XCTAssertEqual(rerun.stdout, "", "a second demo load issues no credentials")
+        let verify = try Command.run("loyaltyctl", ["verify", "--database", url])
+        XCTAssertEqual(verify.status, 0, verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("0 violated"))
+        let status = try run(["migrate", "status"])
+        XCTAssertEqual(status.status, 0)
+        XCTAssertTrue(status.stdout.contains("0001_extensions") && status.stdout.contains("applied"))
+    }
+
+    func testAdjustThenShowThenTamperMakesVerifyFail() throws {
+        XCTAssertEqual(try ctl("points", "adjust", "M1", "+500", "--reason", "goodwill").status, 0)
+        let show = try ctl("member", "show", "M1")
+        XCTAssertTrue(show.stdout.contains("balance: 500\n"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("available: 500\n"))
+        XCTAssertEqual(try ctl("verify").status, 0)
+        let conn = try database.connect()
+        _ = try conn.query("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only")
+        _ = try conn.query("UPDATE ledger_entries SET points = points + 1 WHERE member_number = 'M1'")
+        let verify = try ctl("verify")
+        XCTAssertEqual(verify.status, 1)
+        XCTAssertTrue(verify.stdout.contains("FAIL member balance equals the sum of its ledger entries"), verify.stdout)
+    }
+
+    func testAdjustNeedsASignAndAReason() throws {
+        XCTAssertEqual(try ctl("points", "adjust", "M1", "500", "--reason", "x").status, 2)
+        XCTAssertEqual(try ctl("points", "adjust", "M1", "+500").status, 2)
+        let overdraw = try ctl("points", "adjust", "M1", "-1", "--reason", "x")
+        XCTAssertEqual(overdraw.status, 1)
+        XCTAssertTrue(overdraw.stderr.contains("INSUFFICIENT"), overdraw.stderr)
+    }
+
+    func testUsageErrorsExitTwoAndHelpExitsZero() throws {
+        XCTAssertEqual(try Command.run("loyaltyctl", ["frobnicate"]).status, 2)
+        XCTAssertEqual(try ctl("member", "show").status, 2)
+        XCTAssertEqual(try ctl("member", "show", "M1", "--bogus", "x").status, 2)
+        let help = try Command.run("loyaltyctl", ["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stderr.contains("loyaltyctl points adjust NUMBER (+N|-N) --reason R"))
+        let verbHelp = try Command.run("loyaltyctl", ["tier", "set", "--help"])
+        XCTAssertEqual(verbHelp.status, 0)
+        XCTAssertTrue(verbHelp.stdout.contains("tier set NUMBER TIER --until YYYY-MM-DD --reason R"))
+    }
+
+    func testKeyRotationAndAgentPrintOnlyTheSecret() throws {
+        let key = try ctl("partner", "key", "rotate", "HOTELCO")
+        XCTAssertEqual(key.status, 0)
+        XCTAssertNotNil(key.stdout.range(of: #"^pk_[0-9a-f]{40}\n$"#, options: .regularExpression), key.stdout)
+        let agent = try ctl("agent", "add", "frontdesk")
+        XCTAssertNotNil(agent.stdout.range(of: #"^ak_[0-9a-f]{40}\n$"#, options: .regularExpression), agent.stdout)
+        XCTAssertEqual(try ctl("agent", "add", "frontdesk").status, 1)
+        let partners = try ctl("partner", "list")
+        XCTAssertTrue(partners.stdout.contains("HOTELCO"))
+    }
+
+    func testMemberLifecycleIsAudited() throws {
+        XCTAssertEqual(try ctl("member", "enroll", "ZED-1", "--name", "Zed").status, 0)
+        XCTAssertEqual(try ctl("member", "enroll", "ZED-1").status, 1)
+        XCTAssertEqual(try ctl("member", "set-pin", "ZED-1", stdin: "4321\n").status, 0)
+        XCTAssertEqual(try ctl("member", "set-pin", "ZED-1", stdin: "12\n").status, 1)
+        XCTAssertEqual(try ctl("tier", "set", "ZED-1", "PREMIER", "--until", "2099-01-31", "--reason", "vip").status, 0)
+        XCTAssertTrue(try ctl("member", "show", "ZED-1").stdout.contains("tier: Premier\n"))
+        XCTAssertEqual(try ctl("member", "close", "ZED-1", "--reason", "asked").status, 0)
+        let audit = try ctl("audit", "--member", "ZED-1")
+        for action in ["member.enroll", "member.set-pin", "tier.set", "member.close"] {
+            XCTAssertTrue(audit.stdout.contains(action), "\(action) missing from\n\(audit.stdout)")
+        }
+        XCTAssertTrue(audit.stdout.contains("vip") && audit.stdout.contains("asked"))
+    }
+}
