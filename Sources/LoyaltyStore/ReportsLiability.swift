@@ -57,13 +57,13 @@ extension LoyaltyStore {
         let program = try program()
         let period = try reportPeriod(asOf: asOf, settings: settings)
         let horizons = settings.expiryHorizonsDays
-        let (expirySQL, expiryParameters) = Self.expiringItemsSQL(program.expiry)
+        let expiring = Self.expiringSQL(program, runDays: horizons.map { period.asOf.adding(days: $0) })
         let historyDates = (0...settings.windowMonths).map { k in
             k == settings.windowMonths ? period.asOf : period.asOf.adding(months: k - settings.windowMonths).endOfMonth
         }
         return try reportSnapshot(settings) { conn in
-            let rows = try conn.query(Self.liabilitySQL(expiringItems: expirySQL, horizonsDays: horizons),
-                                      [period.asOf.description, period.windowStart.description] + expiryParameters).rows.map { row in
+            let rows = try conn.query(Self.liabilitySQL(expiring),
+                                      [period.asOf.description, period.windowStart.description] + expiring.parameters).rows.map { row in
                 LiabilityRow(tierCode: try row.string("code"), tierName: try row.string("name"), members: try row.int64("members"),
                              outstanding: try row.int64("outstanding"), held: try row.int64("held"),
                              expiring: try horizons.indices.map { try row.int64("expiring\($0)") },
@@ -92,59 +92,74 @@ extension LoyaltyStore {
         }
     }
 
-    /// `expiring_items(tier_code, expires_on, points)`: what expires when under the policy, with
-    /// its parameters (numbered from $3).
-    static func expiringItemsSQL(_ policy: ExpiryPolicy) -> (String, [String?]) {
-        switch policy {
+    /// How a policy's expiring points are computed: aggregates `per_member` adds over the member's
+    /// ledger entries (`e`), one expression per horizon over `pm` (that row), `m` (the member) and
+    /// `t` (its tier), and the parameters both use, numbered from $3.
+    struct ExpiringSQL {
+        var aggregates: [String] = []
+        var perHorizon: [String]
+        var parameters: [String?] = []
+    }
+
+    /// What the program's expiry run would take on each of `runDays` if nothing else happened until
+    /// then: the rules of `Expiry.due`, evaluated for a run on that day (and not capped by holds,
+    /// which are released or captured long before).
+    static func expiringSQL(_ program: Program, runDays: [LocalDate]) -> ExpiringSQL {
+        switch program.expiry {
         case .none:
-            return ("SELECT NULL::text AS tier_code, NULL::date AS expires_on, 0::bigint AS points WHERE false", [])
-        case let .inactivity(months, exemptFromRank):
-            // The whole balance, on the last activity plus the months; exempt while the member holds a
-            // tier of the exempt rank that is still valid on that day.
-            return ("""
-                SELECT m.tier_code, d.expires_on, pm.balance AS points
-                FROM per_member pm JOIN members m USING (member_number) JOIN tiers t ON t.code = m.tier_code
-                CROSS JOIN LATERAL (SELECT (pm.last_activity + make_interval(months => $3::int))::date AS expires_on) d
-                WHERE pm.balance > 0 AND pm.last_activity IS NOT NULL
-                  AND NOT ($4::int IS NOT NULL AND t.rank >= $4::int AND (m.tier_until IS NULL OR m.tier_until >= d.expires_on))
-                """, [String(months), exemptFromRank.map(String.init)])
-        case let .lot(months):
-            // First in, first out: every credit is a lot dated by its activity date, every debit
-            // consumes the oldest lots first; a lot's remainder expires the months after its date.
-            return ("""
-                SELECT m.tier_code, (l.activity_date + make_interval(months => $3::int))::date AS expires_on,
-                       greatest(0, least(l.points, l.through - coalesce(c.used, 0)))::bigint AS points
-                FROM (SELECT member_number, activity_date, points,
-                             sum(points) OVER (PARTITION BY member_number ORDER BY activity_date, entry_id
-                                               ROWS UNBOUNDED PRECEDING) AS through
-                      FROM ledger_entries WHERE points > 0 AND activity_date <= $1::date) l
-                LEFT JOIN (SELECT member_number, -sum(points) AS used FROM ledger_entries
-                           WHERE points < 0 AND activity_date <= $1::date GROUP BY member_number) c USING (member_number)
-                JOIN members m USING (member_number)
-                """, [String(months)])
+            return ExpiringSQL(perHorizon: runDays.map { _ in "0" })
+        case .inactivity(_, let exemptFromRank):
+            // The whole balance once the last activity (else the enrollment) is on or before the run's
+            // cutoff, unless the member then still holds a tier of the exempt rank.
+            var parameters: [String?] = [String(program.utcOffsetSeconds), exemptFromRank.map(String.init)]
+            let perHorizon = runDays.map { day -> String in
+                parameters += [program.inactivityCutoff(asOf: day)?.description, day.description]
+                let cutoff = parameters.count + 1, run = parameters.count + 2
+                return """
+                    CASE WHEN pm.balance > 0
+                          AND coalesce(pm.last_activity, ((m.enrolled_at AT TIME ZONE 'UTC') + make_interval(secs => $3::int))::date)
+                              <= $\(cutoff)::date
+                          AND NOT ($4::int IS NOT NULL AND t.rank >= $4::int AND (m.tier_until IS NULL OR m.tier_until >= $\(run)::date))
+                         THEN pm.balance ELSE 0 END
+                    """
+            }
+            return ExpiringSQL(perHorizon: perHorizon, parameters: parameters)
+        case .lot:
+            // Lots matured by the run's cutoff, less everything spent or expired, never below zero
+            // and never more than the balance.
+            let cutoffs = runDays.map { program.lotExpiryCutoff(asOf: $0)?.description }
+            let aggregates = ["coalesce(sum(e.points) FILTER (WHERE NOT \(Expiry.lotCreditSQL)), 0) AS spent"]
+                + cutoffs.indices.map {
+                    "coalesce(sum(e.points) FILTER (WHERE \(Expiry.lotCreditSQL) AND e.activity_date <= $\($0 + 3)::date), 0) AS matured\($0)"
+                }
+            let perHorizon = cutoffs.indices.map { "greatest(0, least(pm.matured\($0) + pm.spent, pm.balance))" }
+            return ExpiringSQL(aggregates: aggregates, perHorizon: perHorizon, parameters: cutoffs)
         }
     }
 
-    /// $1 as-of, $2 window start; horizons are validated integers written into the text.
-    /// Each part is summed per tier on its own (at most a handful of groups) and joined last.
-    static func liabilitySQL(expiringItems: String, horizonsDays: [Int]) -> String {
-        let horizons = horizonsDays.enumerated().map { index, days in
-            "coalesce(sum(points) FILTER (WHERE expires_on <= $1::date + \(days)), 0)::bigint AS expiring\(index)"
-        }.joined(separator: ", ")
-        let horizonColumns = horizonsDays.indices.map { "coalesce(x.expiring\($0), 0) AS expiring\($0)" }.joined(separator: ", ")
+    /// $1 as-of, $2 window start, then the expiry parameters. One pass over the ledger gives every
+    /// member's figures; they are summed per tier (a handful of groups), holds apart.
+    static func liabilitySQL(_ expiring: ExpiringSQL) -> String {
+        let aggregates = expiring.aggregates.map { ",\n" + $0 }.joined()
+        let horizons = expiring.perHorizon.enumerated().map { index, points in
+            "coalesce(sum(\(points)), 0)::bigint AS expiring\(index)"
+        }.joined(separator: ",\n")
+        let horizonColumns = expiring.perHorizon.indices.map { "coalesce(l.expiring\($0), 0) AS expiring\($0)" }
+            .joined(separator: ", ")
         return """
             WITH per_member AS (
-                SELECT member_number, sum(points) AS balance,
-                       max(activity_date) FILTER (WHERE kind IN \(ReportSQL.activityKinds)) AS last_activity,
-                       coalesce(sum(points) FILTER (WHERE kind IN ('accrual', 'reversal') AND activity_date >= $2::date), 0) AS earned,
-                       coalesce(-sum(points) FILTER (WHERE kind = 'expiry' AND activity_date >= $2::date), 0) AS expired
-                FROM ledger_entries WHERE activity_date <= $1::date
-                GROUP BY member_number
+                SELECT e.member_number, sum(e.points) AS balance,
+                       max(e.activity_date) FILTER (WHERE e.kind IN \(ReportSQL.activityKinds)) AS last_activity,
+                       coalesce(sum(e.points) FILTER (WHERE e.kind IN ('accrual', 'reversal') AND e.activity_date >= $2::date), 0) AS earned,
+                       coalesce(-sum(e.points) FILTER (WHERE e.kind = 'expiry' AND e.activity_date >= $2::date), 0) AS expired\(aggregates)
+                FROM ledger_entries e WHERE e.activity_date <= $1::date
+                GROUP BY e.member_number
             ),
             ledger AS (
                 SELECT m.tier_code, count(*) AS members, coalesce(sum(pm.balance), 0)::bigint AS outstanding,
-                       coalesce(sum(pm.earned), 0)::bigint AS earned, coalesce(sum(pm.expired), 0)::bigint AS expired
-                FROM members m LEFT JOIN per_member pm USING (member_number)
+                       coalesce(sum(pm.earned), 0)::bigint AS earned, coalesce(sum(pm.expired), 0)::bigint AS expired,
+                       \(horizons)
+                FROM members m JOIN tiers t ON t.code = m.tier_code LEFT JOIN per_member pm USING (member_number)
                 GROUP BY m.tier_code
             ),
             held AS (
@@ -152,10 +167,6 @@ extension LoyaltyStore {
                 FROM holds h JOIN members m USING (member_number)
                 WHERE h.status = 'active' AND h.expires_at > now()
                 GROUP BY m.tier_code
-            ),
-            expiring_items AS (\(expiringItems)),
-            expiring AS (
-                SELECT tier_code, \(horizons) FROM expiring_items GROUP BY tier_code
             )
             SELECT t.code, t.name, coalesce(l.members, 0) AS members, coalesce(l.outstanding, 0) AS outstanding,
                    coalesce(h.held, 0) AS held, \(horizonColumns),
@@ -163,7 +174,6 @@ extension LoyaltyStore {
             FROM tiers t
             LEFT JOIN ledger l ON l.tier_code = t.code
             LEFT JOIN held h ON h.tier_code = t.code
-            LEFT JOIN expiring x ON x.tier_code = t.code
             ORDER BY t.rank
             """
     }

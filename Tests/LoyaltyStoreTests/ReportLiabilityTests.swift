@@ -35,6 +35,17 @@ final class ReportLiabilityTests: ReportTestCase {
         XCTAssertEqual(history.last, LiabilityPoint(date: ReportFixture.asOf, outstanding: 127_409, expiredSinceStart: 900))
     }
 
+    func testExpiringIsWhatTheDailyRunWouldTakeOnEachHorizon() throws {
+        let conn = try database.connect()
+        defer { conn.close() }
+        let w = LedgerWriter(conn: conn)
+        // Z2's 400 are due since 2026-07-10, but its Premier shields them through 2026-08-15:
+        // the run of day 30 (07-30) leaves them, the run of day 60 (08-29) takes them.
+        try w.member("Z2", tier: "PREMIER", until: "2026-08-15")
+        try w.accrue("Z2", "z2-1", "HOTELCO", on: "2025-01-10", points: 400)
+        XCTAssertEqual(try store.liabilityReport().tiers[1].expiring, [0, 400, 700])
+    }
+
     func testLotExpiryConsumesTheOldestLotsFirst() throws {
         var program = Program.demo
         program.expiry = .lot(months: 18)
