@@ -7,6 +7,7 @@ help:
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
 	@echo "make build   debug build"
 	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
+	@echo "make bench   release build against pgbench/COPY on its own durable PostgreSQL; prints ratios (BENCH_MEMBERS, default 1000000)"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
@@ -26,10 +27,13 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
+bench: deps
+	@Deploy/bench/run.sh
+
 stop:
 	@Deploy/local/pg.sh stop .loyalty/pg
 
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test fuzz stop clean
+.PHONY: help deps build run test fuzz bench stop clean
