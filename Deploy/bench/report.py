@@ -2,6 +2,9 @@
 """Turns the measurements of one `make bench` run (results.tsv: key TAB value) into the table,
 the target checks, and optionally a dated row appended to docs/benchmarks.md.
 
+A key recorded once per round holds one value per round; figures are the median over rounds,
+and a ratio is the median of the rounds' own ratios (ours and the reference ran back to back).
+
 usage: report.py RESULTS_TSV [--append docs/benchmarks.md]
 
 Every ratio reads the same way: above 1 ours is better (throughput ours / reference; times and
@@ -13,11 +16,20 @@ MIB = 1024
 
 
 def load(path):
+    """key -> the values recorded under it, in order."""
     values = {}
     for line in open(path):
         key, _, value = line.rstrip("\n").partition("\t")
-        values[key] = value
+        values.setdefault(key, []).append(value)
     return values
+
+
+def median(values):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def number(text):
@@ -33,11 +45,22 @@ def grouped(value, digits=0):
 
 class Report:
     def __init__(self, values):
-        self.v = values
+        self.series = values
+        # The last value of each key, for the run's facts (date, members, verify outcome).
+        self.v = {key: found[-1] for key, found in values.items()}
         self.rows = []
 
+    def numbers(self, key):
+        return [x for x in (number(text) for text in self.series.get(key, [])) if x is not None]
+
     def f(self, key):
-        return number(self.v.get(key))
+        """The median over rounds."""
+        return median(self.numbers(key))
+
+    def paired(self, ours_key, ref_key, invert=False):
+        """Median of round-by-round ratios, ours over the reference (inverted for times)."""
+        pairs = [(o, r) for o, r in zip(self.numbers(ours_key), self.numbers(ref_key)) if o and r]
+        return median([(r / o) if invert else (o / r) for o, r in pairs])
 
     def row(self, scenario, ours, reference, ratio):
         self.rows.append((scenario, ours, reference, "%.2f" % ratio if ratio is not None else "—"))
@@ -47,17 +70,18 @@ class Report:
         ours, ref = self.f(ours_key), self.f(ref_key)
         return self.row(scenario, "%s %s" % (grouped(ours), unit) if ours else "—",
                         "%s: %s tps" % (ref_label, grouped(ref)) if ref else "—",
-                        ours / ref if ours and ref else None)
+                        self.paired(ours_key, ref_key))
 
     def latency(self, scenario, ours_prefix, ref_label, ref_prefix):
         o50, o99 = self.f(ours_prefix + "_p50_ms"), self.f(ours_prefix + "_p99_ms")
         r50, r99 = self.f(ref_prefix + "_p50_ms"), self.f(ref_prefix + "_p99_ms")
         self.row(scenario, "%.2f / %.2f ms" % (o50, o99), "%s: %.2f / %.2f ms" % (ref_label, r50, r99),
-                 r99 / o99 if o99 else None)
+                 self.paired(ours_prefix + "_p99_ms", ref_prefix + "_p99_ms", invert=True))
 
     def rate(self, rows_key, seconds_key):
-        rows, seconds = self.f(rows_key), self.f(seconds_key)
-        return rows / seconds if rows and seconds else None
+        """Rows per second; a reference timed before and after ours counts as their mean."""
+        rows, seconds = self.f(rows_key), self.numbers(seconds_key)
+        return rows * len(seconds) / sum(seconds) if rows and seconds else None
 
     def build(self):
         v = self.v
@@ -115,8 +139,8 @@ class Report:
         sent, after = v.get("pipe_rows"), v.get("pipe_rows_after_resend")
         lines.append("exactly once: the %s piped lines sent again applied %s more" % (
             sent, int(number(after) - number(sent)) if number(after) is not None and number(sent) is not None else "?"))
-        errors = {k: v[k] for k in v if k.endswith("_errors") and v[k] != "0"}
-        lines.append("spending errors: %s" % (", ".join("%s %s" % kv for kv in errors.items()) or "none"))
+        errors = {k[:-len("_errors")]: int(sum(self.numbers(k))) for k in v if k.endswith("_errors")}
+        lines.append("spending errors: %s" % (", ".join("%s %d" % kv for kv in errors.items() if kv[1]) or "none"))
         lines.append("verify after the run: %s" % v.get("verify", "not run"))
         return lines
 

@@ -4,18 +4,19 @@
 # set, runs each scenario and its reference back to back, prints the table, checks the targets
 # and appends a dated row to docs/benchmarks.md. docs/benchmarks.md says what each row measures.
 #
-#   Deploy/bench/run.sh [--members N] [--seconds S] [--no-append]
+#   Deploy/bench/run.sh [--members N] [--seconds S] [--rounds R] [--no-append]
 #
 # Environment (flags win): BENCH_MEMBERS (default 1000000), BENCH_ACCRUALS_PER_MEMBER (4),
-# BENCH_SECONDS per timed scenario (15), BENCH_INGEST_LINES (200000), BENCH_PG_PORT (54340),
-# BENCH_PORT (7490), BENCH_APPEND=0 to leave docs/benchmarks.md alone.
+# BENCH_SECONDS per side of a round (5), BENCH_ROUNDS (3), BENCH_INGEST_LINES (200000),
+# BENCH_PG_PORT (54340), BENCH_PORT (7490), BENCH_APPEND=0 to leave docs/benchmarks.md alone.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
 members=${BENCH_MEMBERS:-1000000}
 per_member=${BENCH_ACCRUALS_PER_MEMBER:-4}
-seconds=${BENCH_SECONDS:-15}
+seconds=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
 ingest_lines=${BENCH_INGEST_LINES:-200000}
 append=${BENCH_APPEND:-1}
 while [ $# -gt 0 ]; do
@@ -24,6 +25,8 @@ while [ $# -gt 0 ]; do
     --members=*) members=${1#*=}; shift ;;
     --seconds) seconds=${2:?--seconds S}; shift 2 ;;
     --seconds=*) seconds=${1#*=}; shift ;;
+    --rounds) rounds=${2:?--rounds R}; shift 2 ;;
+    --rounds=*) rounds=${1#*=}; shift ;;
     --no-append) append=0; shift ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $members =~ ^[0-9]+$ ]] && [ "$members" -ge 10000 ] || { echo "bench: --members must be at least 10000" >&2; exit 2; }
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] || { echo "bench: --seconds must be a positive integer" >&2; exit 2; }
+[[ $rounds =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] || { echo "bench: --rounds must be a positive integer" >&2; exit 2; }
 # Members the REDEEM scenario spreads over, and the agents' clients, as the issue fixes them.
 spend_members=10000
 clients=8
@@ -48,6 +52,7 @@ done
 [ "$(ulimit -n)" -ge 4096 ] || ulimit -n 4096
 
 started=$(date +%s)
+psql() { PGOPTIONS="-c client_min_messages=warning" command psql "$@"; }
 log() { printf '[bench %4ds] %s\n' $(( $(date +%s) - started )) "$*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
@@ -87,9 +92,17 @@ secret() { awk -v p="$1" '$1 == p { print $2 }' "$work/credentials"; }
 agent_secret=$(secret agent:demo)
 today=$(date -u +%F)
 
-log "generating $members members, about $per_member accruals each (set-based SQL)"
+log "generating $members members, about $per_member accruals each (set-based SQL, ledger and accruals in parallel)"
 t=$(now)
-psql -q "$db" -v members="$members" -v per_member="$per_member" -v today="$today" -f Deploy/bench/dataset.sql >/dev/null
+generate() {
+  psql -q "$db" -v members="$members" -v per_member="$per_member" \
+    -v today="$today" -v part="$1" -f Deploy/bench/dataset.sql >/dev/null
+}
+generate prepare
+generate ledger & ledger_pid=$!
+generate accruals
+wait "$ledger_pid"
+generate finish
 record generate_seconds "$(since "$t")"
 record entries "$(psql -qtAc "SELECT count(*) FROM ledger_entries" "$db")"
 
@@ -116,6 +129,8 @@ python3 Deploy/bench/load.py idle "$port" --connections "$idle_connections" --pi
 record rss_start_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["rss_before_kib"])' <"$work/idle.json")"
 record rss_idle_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["hwm_kib"])' <"$work/idle.json")"
 
+# Each scenario runs in rounds, ours then the reference, so that both see the same moment of a
+# noisy machine; report.py pairs them round by round and takes medians.
 # redis-benchmark runs a request count, pgbench a time: a short run sizes the count to `seconds`.
 redis_bench() { # redis-benchmark with the agent, 8 clients; prints the CSV data line
   redis-benchmark -p "$port" --user agent:demo -a "$agent_secret" -c "$clients" --csv "$@" 2>/dev/null | tail -n 1
@@ -125,66 +140,76 @@ sized_count() { # the request count that takes about `seconds` at the rate of a 
   local rps; rps=$(csv_field "$(redis_bench -n "$1" "${@:2}")" 2)
   awk -v r="$rps" -v s="$seconds" 'BEGIN { n = int(r * s); print (n < 1000 ? 1000 : n) }'
 }
+ours_redis() { # name, request count, then the command; records NAME_rps, NAME_p50_ms, NAME_p99_ms
+  local name=$1 count=$2 line; shift 2
+  line=$(redis_bench -n "$count" "$@")
+  record "${name}_rps" "$(csv_field "$line" 2)"
+  record "${name}_p50_ms" "$(csv_field "$line" 5)"
+  record "${name}_p99_ms" "$(csv_field "$line" 7)"
+}
 pg_latency() { # p50 and p99 in ms from pgbench's transaction logs (microseconds in column 3)
   cat "$@" | awk '{ print $3 }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000 }'
 }
-pg_tps() { grep -oE '^tps = [0-9.]+' "$1" | head -n 1 | awk '{ print $3 }'; }
 pgbench_run() { # name, then pgbench arguments; records NAME_tps, NAME_p50_ms, NAME_p99_ms
-  local name=$1; shift
+  local name=$1 p50 p99; shift
   rm -f "$work"/pgb_"$name".*
-  psql -qc CHECKPOINT "$db" >/dev/null
   pgbench -n -c "$clients" -T "$seconds" -l --sampling-rate 0.2 --log-prefix "$work/pgb_$name" "$@" >"$work/$name.log" 2>&1 \
     || { cat "$work/$name.log" >&2; exit 1; }
-  record "${name}_tps" "$(pg_tps "$work/$name.log")"
+  record "${name}_tps" "$(grep -oE '^tps = [0-9.]+' "$work/$name.log" | head -n 1 | awk '{ print $3 }')"
   read -r p50 p99 < <(pg_latency "$work"/pgb_"$name".*)
   record "${name}_p50_ms" "$p50"
   record "${name}_p99_ms" "$p99"
 }
+spend() { # load.py mode; records MODE_ops, MODE_p50_ms, MODE_p99_ms, MODE_errors
+  python3 Deploy/bench/load.py "$1" "$port" agent:demo "$agent_secret" --clients "$clients" --members "$spend_members" \
+    --seconds "$seconds" >"$work/$1.json"
+  python3 - "$work/$1.json" "${1//-/_}" >>"$results" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); k = sys.argv[2]
+for name, value in (("ops", r["ops_per_second"]), ("p50_ms", r["p50_ms"]), ("p99_ms", r["p99_ms"]),
+                    ("errors", sum(r["errors"].values()))):
+    print("%s_%s\t%s" % (k, name, value))
+PY
+}
+checkpoint() { psql -qc CHECKPOINT "$db" >/dev/null; }
 
-log "BALANCE: redis-benchmark, $clients clients, random members  vs  pgbench -S"
-n=$(sized_count 20000 -r "$members" BALANCE M__rand_int__)
-psql -qc CHECKPOINT "$db" >/dev/null
-line=$(redis_bench -n "$n" -r "$members" BALANCE M__rand_int__)
-record balance_rps "$(csv_field "$line" 2)"
-record balance_p50_ms "$(csv_field "$line" 5)"
-record balance_p99_ms "$(csv_field "$line" 7)"
-pgbench_run pgbench_select -S "$ref"
-
-log "STATEMENT of a member with 1,000 entries  vs  the same query through pgbench"
 cat >"$work/statement.sql" <<'SQL'
 SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at, kind, points, qualifying,
        source, reference
 FROM ledger_entries WHERE member_number = 'M000000000000' ORDER BY entry_id DESC LIMIT 1000;
 SQL
-n=$(sized_count 200 STATEMENT M000000000000 LIMIT 1000)
-line=$(redis_bench -n "$n" STATEMENT M000000000000 LIMIT 1000)
-record statement_rps "$(csv_field "$line" 2)"
-record statement_p99_ms "$(csv_field "$line" 7)"
-pgbench_run statement_ref -f "$work/statement.sql" "$db"
-
-log "REDEEM and HOLD+CAPTURE: $clients clients over $spend_members members  vs  pgbench TPC-B-like"
-spend() {
-  psql -qc CHECKPOINT "$db" >/dev/null
-  python3 Deploy/bench/load.py "$1" "$port" agent:demo "$agent_secret" --clients "$clients" --members "$spend_members" \
-    --seconds "$seconds" >"$work/$1.json"
-  local key=${1//-/_}
-  python3 - "$work/$1.json" "$key" >>"$results" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1])); k = sys.argv[2]
-print("%s_ops\t%s\n%s_p50_ms\t%s\n%s_p99_ms\t%s\n%s_errors\t%s" % (k, r["ops_per_second"], k, r["p50_ms"], k, r["p99_ms"], k,
-      sum(r["errors"].values())))
-PY
-}
-spend redeem
-spend hold-capture
-pgbench_run tpcb "$ref"
+balance_n=$(sized_count 20000 -r "$members" BALANCE M__rand_int__)
+statement_n=$(sized_count 200 STATEMENT M000000000000 LIMIT 1000)
+for round in $(seq "$rounds"); do
+  log "round $round/$rounds: BALANCE vs pgbench -S; STATEMENT vs its SELECT; REDEEM, HOLD+CAPTURE vs TPC-B-like"
+  checkpoint
+  ours_redis balance "$balance_n" -r "$members" BALANCE M__rand_int__
+  pgbench_run pgbench_select -S "$ref"
+  ours_redis statement "$statement_n" STATEMENT M000000000000 LIMIT 1000
+  pgbench_run statement_ref -f "$work/statement.sql" "$db"
+  checkpoint
+  spend redeem
+  spend hold-capture
+  pgbench_run tpcb "$ref"
+done
 
 log "ingestion: $ingest_lines accrual lines in batches through redis-cli --pipe and loyaltyctl import  vs  COPY"
 run_id=$(date +%s)
 python3 Deploy/bench/batches.py "$work/batches" --lines "$ingest_lines" --members "$members" --today "$today" \
   --batch-lines 10000 --keys "$work/credentials" --run "$run_id"
 ingested() { psql -qtAc "SELECT count(*) FROM accruals WHERE batch_id LIKE 'bench-$run_id-$1%'" "$db"; }
-psql -qc CHECKPOINT "$db" >/dev/null
+copy_reference() { # COPY of the piped rows into a bare table with the same key; records copy_seconds
+  psql -q "$db" -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_copy" -c "
+    CREATE TABLE bench_copy (partner_code text, txn_id text, member_number text, activity_date date, amount_minor bigint,
+                             currency text, miles bigint, cabin text, days bigint, PRIMARY KEY (partner_code, txn_id))" -c CHECKPOINT
+  local t; t=$(now)
+  psql -q "$db" -v ON_ERROR_STOP=1 -c "\\copy bench_copy FROM '$work/batches/copy.tsv'"
+  record copy_seconds "$(since "$t")"
+  record copy_rows "$(psql -qtAc "SELECT count(*) FROM bench_copy" "$db")"
+  psql -qc "DROP TABLE bench_copy" "$db"
+}
+copy_reference
+checkpoint
 t=$(now)
 redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe.log" 2>&1
 record pipe_seconds "$(since "$t")"
@@ -193,7 +218,7 @@ record pipe_rows "$(ingested pipe-)"
 # Exactly once: the same batches again return their stored summaries and apply nothing.
 redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe-again.log" 2>&1
 record pipe_rows_after_resend "$(ingested pipe-)"
-psql -qc CHECKPOINT "$db" >/dev/null
+checkpoint
 t=$(now)
 for partner in SKYAIR HOTELCO DRIVECO CARDCO DINECO; do
   ctl import "$work/batches/import-$partner.txt" --partner "$partner" --batch-id "bench-$run_id-import-$partner" \
@@ -201,14 +226,7 @@ for partner in SKYAIR HOTELCO DRIVECO CARDCO DINECO; do
 done
 record import_seconds "$(since "$t")"
 record import_rows "$(ingested import-)"
-psql -q "$db" -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_copy" -c "
-  CREATE TABLE bench_copy (partner_code text, txn_id text, member_number text, activity_date date, amount_minor bigint,
-                           currency text, miles bigint, cabin text, days bigint, PRIMARY KEY (partner_code, txn_id))" -c CHECKPOINT
-t=$(now)
-psql -q "$db" -v ON_ERROR_STOP=1 -c "\\copy bench_copy FROM '$work/batches/copy.tsv'"
-record copy_seconds "$(since "$t")"
-record copy_rows "$(psql -qtAc "SELECT count(*) FROM bench_copy" "$db")"
-psql -qc "DROP TABLE bench_copy" "$db"
+copy_reference
 
 record rss_load_kib "$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
