@@ -7,6 +7,7 @@ help:
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
 	@echo "make build   debug build"
 	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
+	@echo "make test-deploy  primary + replica, two loyaltyd behind HAProxy on loopback; kills one mid-run, checks nothing was lost"
 	@echo "make bench   release build against pgbench/COPY on its own durable PostgreSQL; prints ratios (BENCH_MEMBERS, default 1000000)"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
@@ -23,6 +24,9 @@ run: deps
 test: deps
 	@Deploy/local/test.sh
 
+test-deploy: deps
+	@Deploy/test-deploy.sh
+
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
@@ -36,4 +40,4 @@ stop:
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test fuzz bench stop clean
+.PHONY: help deps build run test test-deploy fuzz bench stop clean

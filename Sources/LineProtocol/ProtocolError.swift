@@ -1,5 +1,6 @@
-/// Why a client's byte stream cannot be decoded. The connection cannot be resynchronised after
-/// one, so the server replies once (see `reply`) and closes.
+/// Why a client's byte stream cannot be decoded. Thrown, the connection cannot be resynchronised,
+/// so the server replies once (see `reply`) and closes; carried by a `Request` (an inline line
+/// with unbalanced quotes), only that request fails.
 public struct ProtocolError: Error, Sendable, Equatable {
     /// Whether the client broke a size limit or the framing itself.
     public enum Kind: Sendable {

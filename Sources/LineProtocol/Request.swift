@@ -4,10 +4,14 @@ public struct Request: Sendable, Equatable {
     public var arguments: [[UInt8]]
     /// True if the request came as a typed inline line rather than a RESP array.
     public var isInline: Bool
+    /// Set for an inline line whose words could not be split (unbalanced quotes): the line ended,
+    /// so the stream is still in step; the request fails with this error and the connection goes on.
+    public var malformation: ProtocolError?
 
-    public init(arguments: [[UInt8]], isInline: Bool) {
+    public init(arguments: [[UInt8]], isInline: Bool, malformation: ProtocolError? = nil) {
         self.arguments = arguments
         self.isInline = isInline
+        self.malformation = malformation
     }
 
     /// `arguments[0]` with ASCII letters uppercased, for case-insensitive command lookup;

@@ -154,10 +154,18 @@ public struct RequestDecoder: Sendable {
         }
         let lineStart = readIndex
         let maxArguments = limits.maxArguments
-        let words = try buffer.withUnsafeBufferPointer { (bytes) throws(ProtocolError) in
-            try splitInlineWords(
-                UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd]), maxArguments: maxArguments
-            )
+        let words: [[UInt8]]
+        do throws(ProtocolError) {
+            words = try buffer.withUnsafeBufferPointer { (bytes) throws(ProtocolError) in
+                try splitInlineWords(
+                    UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd]), maxArguments: maxArguments
+                )
+            }
+        } catch where error.kind == .syntax {
+            // The line is whole, so the stream is still in step: only this request fails.
+            readIndex = newline + 1
+            state = .awaitingRequest
+            return .request(Request(arguments: [], isInline: true, malformation: error))
         }
         readIndex = newline + 1
         state = .awaitingRequest

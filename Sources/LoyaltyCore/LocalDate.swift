@@ -59,6 +59,14 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return LocalDate(daysSinceEpoch: Self.days(year: Int(targetYear), month: targetMonth, day: targetDay))
     }
 
+    /// The latest date `d` with `d.adding(months: months) <= self`: the cutoff for "`months` have
+    /// passed since". Clamping makes it the month's last day when `self` is one (2027-08-31 less
+    /// 18 months is 2026-02-28, and 2026-02-28 + 18 months is 2027-08-28).
+    public func latestDate(monthsBefore months: Int) -> LocalDate {
+        let candidate = adding(months: -months)
+        return self == endOfMonth ? candidate.endOfMonth : candidate
+    }
+
     public var endOfMonth: LocalDate {
         let (year, month, _) = components
         return LocalDate(daysSinceEpoch: Self.days(year: year, month: month, day: Self.daysIn(year: year, month: month)))

@@ -17,6 +17,8 @@ extension Program {
         try check(abs(utcOffsetSeconds) <= LocalDate.utcOffsetSecondsMax, "utcOffsetSeconds must be within 18 hours")
         try validateTiers()
         try check((0...Self.monthsMax).contains(tierValidityMonthsAfterPeriodEnd), "tierValidityMonthsAfterPeriodEnd must be 0 to \(Self.monthsMax)")
+        try check(softLandingMonths.map { (1...Self.monthsMax).contains($0) } ?? true, "softLandingMonths must be 1 to \(Self.monthsMax)")
+        try validateLifetimeTiers()
         for category in PartnerCategory.allCases {
             if let rule = earnRules[category] { try validate(rule, category) }
         }
@@ -39,11 +41,23 @@ extension Program {
             let names = Set([tier.code.uppercased(), tier.name.uppercased()])
             try check(keys.isDisjoint(with: names), "tier \(tier.code): code or name used twice")
             keys.formUnion(names)
+            try check(tier.qualifyingActivities.map { $0 > 0 && index > 0 } ?? true,
+                      "tier \(tier.code): qualifyingActivities must be positive, and the base tier has none")
             if index > 0 {
                 let previous = tiers[index - 1]
                 try check(tier.rank > previous.rank, "tier \(tier.code): tiers must be sorted by strictly ascending rank")
                 try check(tier.qualifyingThreshold > previous.qualifyingThreshold, "tier \(tier.code): thresholds must strictly ascend with rank")
             }
+        }
+    }
+
+    func validateLifetimeTiers() throws(LoyaltyError) {
+        var codes: Set<String> = []
+        for lifetime in lifetimeTiers {
+            let what = "lifetime tier \(lifetime.tierCode)"
+            try check(tiers.dropFirst().contains { $0.code == lifetime.tierCode }, "\(what): not a tier above the base")
+            try check(codes.insert(lifetime.tierCode).inserted, "\(what): given twice")
+            try check(lifetime.lifetimeQualifying > 0, "\(what): lifetimeQualifying must be positive")
         }
     }
 

@@ -76,12 +76,19 @@ public struct Program: Sendable, Codable, Equatable {
     /// Latest accepted activity date, in days after today (1: tomorrow, for time zone skew).
     public var claimWindowDaysAhead: Int
     public var exchangeRates: [ExchangeRate]
+    /// Soft landing: when the tier in force lapses, the member drops at most one tier, and keeps
+    /// that one through the end of the month this many months after the lapse. nil = no soft
+    /// landing: the member falls to the best tier still valid (the demo).
+    public var softLandingMonths: Int?
+    /// Tiers held for life once the member's qualifying points over all time reach a threshold.
+    public var lifetimeTiers: [LifetimeTier]
 
     public init(name: String, pointsName: String, currency: String, utcOffsetSeconds: Int,
                 tiers: [TierDefinition], qualificationPeriod: QualificationPeriod,
                 tierValidityMonthsAfterPeriodEnd: Int, earnRules: [PartnerCategory: EarnRule],
                 rewards: [Reward], expiry: ExpiryPolicy, claimWindowDaysBack: Int,
-                claimWindowDaysAhead: Int, exchangeRates: [ExchangeRate]) {
+                claimWindowDaysAhead: Int, exchangeRates: [ExchangeRate],
+                softLandingMonths: Int? = nil, lifetimeTiers: [LifetimeTier] = []) {
         self.name = name
         self.pointsName = pointsName
         self.currency = currency
@@ -95,6 +102,32 @@ public struct Program: Sendable, Codable, Equatable {
         self.claimWindowDaysBack = claimWindowDaysBack
         self.claimWindowDaysAhead = claimWindowDaysAhead
         self.exchangeRates = exchangeRates
+        self.softLandingMonths = softLandingMonths
+        self.lifetimeTiers = lifetimeTiers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, pointsName, currency, utcOffsetSeconds, tiers, qualificationPeriod, tierValidityMonthsAfterPeriodEnd
+        case earnRules, rewards, expiry, claimWindowDaysBack, claimWindowDaysAhead, exchangeRates
+        case softLandingMonths, lifetimeTiers
+    }
+
+    /// Keys added after the first release may be missing from a stored program; they take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), pointsName: try c.decode(String.self, forKey: .pointsName),
+                  currency: try c.decode(String.self, forKey: .currency),
+                  utcOffsetSeconds: try c.decode(Int.self, forKey: .utcOffsetSeconds),
+                  tiers: try c.decode([TierDefinition].self, forKey: .tiers),
+                  qualificationPeriod: try c.decode(QualificationPeriod.self, forKey: .qualificationPeriod),
+                  tierValidityMonthsAfterPeriodEnd: try c.decode(Int.self, forKey: .tierValidityMonthsAfterPeriodEnd),
+                  earnRules: try c.decode([PartnerCategory: EarnRule].self, forKey: .earnRules),
+                  rewards: try c.decode([Reward].self, forKey: .rewards), expiry: try c.decode(ExpiryPolicy.self, forKey: .expiry),
+                  claimWindowDaysBack: try c.decode(Int.self, forKey: .claimWindowDaysBack),
+                  claimWindowDaysAhead: try c.decode(Int.self, forKey: .claimWindowDaysAhead),
+                  exchangeRates: try c.decode([ExchangeRate].self, forKey: .exchangeRates),
+                  softLandingMonths: try c.decodeIfPresent(Int.self, forKey: .softLandingMonths),
+                  lifetimeTiers: try c.decodeIfPresent([LifetimeTier].self, forKey: .lifetimeTiers) ?? [])
     }
 
     /// The tier whose code or name matches, ignoring case.
@@ -134,10 +167,11 @@ public struct Program: Sendable, Codable, Equatable {
     }
 
     /// Inactivity expiry: members whose last activity is on or before this date have expired as
-    /// of `asOf` (`asOf` minus the policy's months); nil when the policy is not inactivity.
+    /// of `asOf` (the last day whose date `months` later is not after `asOf`); nil when the policy
+    /// is not inactivity.
     public func inactivityCutoff(asOf: LocalDate) -> LocalDate? {
         guard case let .inactivity(months, _) = expiry else { return nil }
-        return asOf.adding(months: -months)
+        return asOf.latestDate(monthsBefore: months)
     }
 
     /// Whether a member holding `tier` keeps its points under inactivity expiry.
@@ -150,6 +184,13 @@ public struct Program: Sendable, Codable, Equatable {
     public func lotExpiryDate(activityDate: LocalDate) -> LocalDate? {
         guard case let .lot(months) = expiry else { return nil }
         return activityDate.adding(months: months)
+    }
+
+    /// Lot expiry: lots with an activity date on or before this date have expired as of `asOf`
+    /// (exactly those whose `lotExpiryDate` is not after `asOf`); nil under other policies.
+    public func lotExpiryCutoff(asOf: LocalDate) -> LocalDate? {
+        guard case let .lot(months) = expiry else { return nil }
+        return asOf.latestDate(monthsBefore: months)
     }
 
     /// The catalog entry with this code, ignoring case.

@@ -10,13 +10,18 @@ public struct TierDefinition: Sendable, Codable, Equatable {
     public var qualifyingThreshold: Int64
     /// Extra redeemable points, in percent of the base, on rules with `tierBonusApplies`.
     public var bonusPercent: Int64
+    /// Qualifying activities (accruals that earned qualifying points: flight segments, stays) in one
+    /// period that also reach this tier, whatever the points; nil = points only (the demo).
+    public var qualifyingActivities: Int64?
 
-    public init(code: String, name: String, rank: Int, qualifyingThreshold: Int64, bonusPercent: Int64) {
+    public init(code: String, name: String, rank: Int, qualifyingThreshold: Int64, bonusPercent: Int64,
+                qualifyingActivities: Int64? = nil) {
         self.code = code
         self.name = name
         self.rank = rank
         self.qualifyingThreshold = qualifyingThreshold
         self.bonusPercent = bonusPercent
+        self.qualifyingActivities = qualifyingActivities
     }
 }
 
@@ -27,7 +32,7 @@ public enum QualificationPeriod: String, Sendable, Codable {
 
 /// A tier a member holds, from qualification, an admin override or lifetime status.
 public struct TierGrant: Sendable, Equatable {
-    public enum Source: String, Sendable { case qualified, override, lifetime }
+    public enum Source: String, Sendable { case qualified, override, lifetime, softLanding = "soft_landing" }
 
     public var tierCode: String
     /// Last day the grant is in force; nil = no end (lifetime).

@@ -55,6 +55,10 @@ let commandTable: [String: Command] = Dictionary(
 /// Runs one request against the table: lookup, arity, access, batch queueing, then the handler.
 /// Handlers never re-check what the table already checked.
 func dispatch(_ request: Request, session: inout Session, services: Services) -> Reply {
+    if let malformation = request.malformation {
+        services.metrics.error("ERR")
+        return malformation.reply
+    }
     let name = request.commandName
     guard let command = commandTable[name] else {
         services.metrics.error("ERR")

@@ -10,8 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var connectionsMax = 10_000
     /// A connection with nothing to do for this long is closed.
     public var idleTimeoutSeconds = 300
-    /// Threads that run commands against PostgreSQL, each with at most one pooled connection.
-    public var workerThreads = 8
+    /// Threads serving connections; twice the database connections, so PING and other
+    /// requests that need no database are answered while every connection is busy.
+    public var workerThreads = 16
     /// PostgreSQL connections for writes and reads; bounded, shared by the workers.
     public var databaseConnectionsMax = 8
     /// A request waits at most this long for a database connection before UNAVAILABLE.
@@ -25,14 +26,21 @@ public struct ServerConfiguration: Sendable {
     public var protocolLimits = ProtocolLimits.default
     public var storeLimits = StoreLimits()
     public var databaseURL = ""
+    /// Hour (UTC) of the server's own daily tier and expiry runs; nil when an operator runs them
+    /// from cron or the systemd timer instead.
+    public var dailyRunsHourUTC: Int? = DailyRuns.hourUTCDefault
+    /// A streaming replica for reads that tolerate staleness (BALANCE, MEMBER, TIER, STATEMENT);
+    /// nil sends every read to `databaseURL`. Its pool has `databaseConnectionsMax` connections too.
+    public var databaseReadURL: String?
 
     public init() {}
 
-    /// Reads LOYALTY_LISTEN (host:port), DATABASE_URL and LOYALTY_* limits from the environment;
+    /// Reads LOYALTY_LISTEN (host:port), DATABASE_URL, DATABASE_READ_URL and LOYALTY_* limits from the environment;
     /// a malformed value is an error, not a silent default.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var config = ServerConfiguration()
         config.databaseURL = env["DATABASE_URL"] ?? ""
+        if let readURL = env["DATABASE_READ_URL"], !readURL.isEmpty { config.databaseReadURL = readURL }
         if let listen = env["LOYALTY_LISTEN"] {
             guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
                 throw ConfigurationError(message: "LOYALTY_LISTEN must be host:port, got \(listen)")
@@ -47,6 +55,7 @@ public struct ServerConfiguration: Sendable {
             }
             apply(value)
         }
+        config.dailyRunsHourUTC = try DailyRuns.hourUTC(fromEnvironment: env)
         try integer("LOYALTY_CONNECTIONS_MAX", 1...1_000_000) { config.connectionsMax = $0 }
         try integer("LOYALTY_IDLE_TIMEOUT_SECONDS", 1...86_400) { config.idleTimeoutSeconds = $0 }
         try integer("LOYALTY_WORKER_THREADS", 1...512) { config.workerThreads = $0 }

@@ -17,7 +17,7 @@ final class Metrics: @unchecked Sendable {
     func connected() { lock.withLock { connectedClients += 1; totalConnections += 1 } }
     func disconnected() { lock.withLock { connectedClients -= 1 } }
     func rejected() { lock.withLock { rejectedConnections += 1 } }
-    func batchCommitted(accepted: Int) { lock.withLock { batchesCommitted += 1; accrualsApplied += accepted } }
+    func batchCommitted(accrualsApplied applied: Int) { lock.withLock { batchesCommitted += 1; accrualsApplied += applied } }
     func accrualApplied() { lock.withLock { accrualsApplied += 1 } }
 
     struct Snapshot {

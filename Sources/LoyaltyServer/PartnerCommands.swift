@@ -29,9 +29,9 @@ let partnerCommands: [Command] = [
             guard let batch = session.batch else { throw .syntax("no batch is open") }
             // The batch ends here whatever happens: a failed COMMIT applied nothing and may be resent whole.
             session.batch = nil
-            let summary = try services.store.commitBatch(partner: partner, batchID: batch.id, lines: batch.lines)
-            services.metrics.batchCommitted(accepted: summary.accepted)
-            return batchSummaryReply(summary)
+            let commit = try services.store.commit(partner: partner, batchID: batch.id, lines: batch.lines)
+            if !commit.replayed { services.metrics.batchCommitted(accrualsApplied: commit.accrualsApplied) }
+            return batchSummaryReply(commit.summary)
         case ("ABORT", 2):
             guard session.batch != nil else { throw .syntax("no batch is open") }
             session.batch = nil
@@ -78,7 +78,8 @@ func queueInBatch(_ command: Command, _ args: Arguments, session: inout Session,
         throw .limit("a batch holds at most \(services.store.limits.batchLinesMax) lines")
     }
     let line = queued + 1
-    let txnID = args.request.string(1) ?? ""
+    // Kept for BATCH ERRORS even when malformed, so made storable: NUL spelled out, bad UTF-8 replaced.
+    let txnID = String(decoding: args.request.arguments[1], as: UTF8.self).replacingOccurrences(of: "\0", with: "\\x00")
     let operation: BatchLine.Operation
     do {
         if command.name == "ACCRUE" {

@@ -36,10 +36,15 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let pool = ConnectionPool(conninfo: configuration.databaseURL, maxConnections: configuration.databaseConnectionsMax,
-                                  acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
-        services = Services(store: LoyaltyStore(pool: pool, limits: configuration.storeLimits), metrics: Metrics(),
-                            configuration: configuration)
+        func pool(_ conninfo: String) -> ConnectionPool {
+            ConnectionPool(conninfo: conninfo, maxConnections: configuration.databaseConnectionsMax,
+                           acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds)
+        }
+        let store = LoyaltyStore(pool: pool(configuration.databaseURL), readPool: configuration.databaseReadURL.map(pool),
+                                 limits: configuration.storeLimits, databaseFailed: { error in
+            Log.error("database", ["code": error.code.description, "sqlstate": error.sqlState ?? "", "message": error.message])
+        })
+        services = Services(store: store, metrics: Metrics(), configuration: configuration)
         (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
@@ -58,6 +63,8 @@ public final class Server: @unchecked Sendable {
         } catch {
             Log.error("program_unavailable", ["code": error.code.rawValue, "message": error.message])
         }
+        let dailyRuns = configuration.dailyRunsHourUTC.map { DailyRuns(store: services.store, hourUTC: $0) }
+        dailyRuns?.start()
         threadsDone.lock()
         threadsRunning = configuration.workerThreads
         threadsDone.unlock()
@@ -73,10 +80,23 @@ public final class Server: @unchecked Sendable {
             thread.start()
         }
         threadsDone.lock()
-        while threadsRunning > 0 { threadsDone.wait() }
+        while threadsRunning > 0 && !shutdownAbandoned() { _ = threadsDone.wait(until: Date().addingTimeInterval(0.25)) }
+        let stuck = threadsRunning
         threadsDone.unlock()
-        services.store.pool.close()
+        dailyRuns?.stop()
+        if stuck > 0 {
+            // A request still running past the grace period (a lock that is never released, a hung
+            // database): exiting drops its database connection, so PostgreSQL rolls it back unanswered.
+            Log.error("stopped_with_requests_in_flight", ["threads": String(stuck)])
+            return
+        }
+        services.store.close()
         Log.event("stopped")
+    }
+
+    /// True a second after the shutdown grace period ran out, when run() stops waiting for stuck threads.
+    private func shutdownAbandoned() -> Bool {
+        lock.withLock { drainDeadline.map { Self.nowSeconds() >= $0 + 2 } ?? false }
     }
 
     /// Asks a running server to stop gracefully; safe from any thread. The threads notice within
@@ -197,6 +217,7 @@ public final class Server: @unchecked Sendable {
                 reply.encode(into: &connection.output)
                 if connection.session.closeAfterReply { stopAfterThisReply(connection) }
             case .protocolError(let reply):
+                if case .error(let code, _) = reply { services.metrics.error(code) }
                 reply.encode(into: &connection.output)
                 stopAfterThisReply(connection)
             }
@@ -237,6 +258,9 @@ public final class Server: @unchecked Sendable {
 
     /// Re-arms the socket for what it waits on next, or closes it.
     private func finishTurn(_ connection: ClientConnection, peerGone: Bool) {
+        // A shutdown that began during this turn: the connection ends once these replies are out,
+        // rather than staying open until the grace period runs out.
+        if lock.withLock({ shutdownRequested }) { connection.closeWhenFlushed = true }
         let done = connection.closeWhenFlushed && !connection.hasPending && connection.unsentBytes == 0
         if peerGone || done {
             lock.withLock { closeLocked(connection, reason: peerGone ? "peer_closed" : "closed_by_server") }
@@ -278,7 +302,8 @@ public final class Server: @unchecked Sendable {
             let graceOver = drainDeadline.map { now >= $0 } ?? false
             for connection in Array(connections.values) where !connection.busy {
                 let idle = !connection.hasPending && connection.unsentBytes == 0
-                    && now - connection.lastActiveSeconds >= configuration.idleTimeoutSeconds
+                    // Whole seconds: `>` so that a connection used a moment ago is never taken for idle.
+                    && now - connection.lastActiveSeconds > configuration.idleTimeoutSeconds
                 if graceOver { closeLocked(connection, reason: "shutdown_grace_expired") }
                 else if idle { closeLocked(connection, reason: "idle_timeout") }
             }

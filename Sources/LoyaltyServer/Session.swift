@@ -25,10 +25,12 @@ struct Arguments {
     let request: Request
     var count: Int { request.arguments.count }
 
+    /// Argument `index` as text: valid UTF-8 without NUL, which no PostgreSQL text value can hold.
     func text(_ index: Int) throws(LoyaltyError) -> String {
         guard let text = request.string(index) else {
             throw index < count ? .invalid("argument \(index) is not valid UTF-8") : .syntax("missing argument \(index)")
         }
+        guard !text.utf8.contains(0) else { throw .invalid("argument \(index) contains a NUL byte") }
         return text
     }
 
@@ -61,9 +63,8 @@ struct Arguments {
     func fields(from index: Int) throws(LoyaltyError) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
         for position in index..<count {
-            guard let field = splitField(request.arguments[position]) else {
-                throw .invalid("expected field=value, got \(request.string(position) ?? "a non-UTF-8 word")")
-            }
+            let word = try text(position)
+            guard let field = splitField(request.arguments[position]) else { throw .invalid("expected field=value, got \(word)") }
             fields.append(field)
         }
         return fields

@@ -12,8 +12,7 @@ let sessionCommands: [Command] = [
         .bulk(args.request.arguments[1])
     },
     Command("AUTH", arity: 3...3, access: .anyone, "AUTH principal secret") { args, session, services throws(LoyaltyError) in
-        session.principal = try services.store.authenticate(principal: try args.text(1), secret: try args.text(2))
-        Log.event("auth", ["client": String(session.clientID), "principal": session.principal?.description ?? ""])
+        try signIn(&session, principal: try args.text(1), secret: try args.text(2), services: services)
         return .ok
     },
     Command("HELLO", arity: 1...7, access: .anyone, "HELLO [2 [AUTH principal secret] [SETNAME name]]") { args, session, services throws(LoyaltyError) in
@@ -23,17 +22,22 @@ let sessionCommands: [Command] = [
                 throw LoyaltyError(.syntax, "only protocol version 2 (RESP2) is served")
             }
         }
+        // The whole request is checked before signing in, so a malformed HELLO changes nothing.
+        var credentials: (principal: String, secret: String)?
         var index = 2
         while index < args.count {
             switch try args.text(index).uppercased() {
             case "AUTH" where index + 2 < args.count:
-                session.principal = try services.store.authenticate(principal: try args.text(index + 1), secret: try args.text(index + 2))
+                credentials = (try args.text(index + 1), try args.text(index + 2))
                 index += 3
             case "SETNAME" where index + 1 < args.count:
                 index += 2
             default:
                 throw .syntax("syntax error in HELLO")
             }
+        }
+        if let credentials {
+            try signIn(&session, principal: credentials.principal, secret: credentials.secret, services: services)
         }
         return .array([.bulk("server"), .bulk("loyaltyd"), .bulk("version"), .bulk(Services.version), .bulk("proto"),
                        .integer(2), .bulk("id"), .integer(Int64(session.clientID)), .bulk("mode"), .bulk("standalone"),
@@ -50,16 +54,24 @@ let sessionCommands: [Command] = [
         default:
             return .array(commandTable.values.sorted { $0.name < $1.name }.map { command in
                 .array([.bulk(command.name.lowercased()),
-                        .integer(Int64(command.arity.upperBound == Int.max ? -command.arity.lowerBound : command.arity.lowerBound)),
+                        // Redis's convention: positive is exactly that many words, negative at least that many.
+                        .integer(Int64(command.arity.lowerBound == command.arity.upperBound ? command.arity.lowerBound : -command.arity.lowerBound)),
                         .array([.simple(command.writes ? "write" : "readonly")]), .integer(0), .integer(0), .integer(0)])
             })
         }
     },
-    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, stats, commandstats, errorstats, database") { args, _, services throws(LoyaltyError) in
+    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, stats, commandstats, errorstats, database, replication") { args, _, services throws(LoyaltyError) in
         let section = args.count == 2 ? try args.text(1).lowercased() : "all"
         return .bulk(infoText(section: section, services: services))
     },
 ]
+
+/// AUTH and HELLO AUTH. Refused while a batch is open: a batch is committed by the partner that began it.
+func signIn(_ session: inout Session, principal: String, secret: String, services: Services) throws(LoyaltyError) {
+    guard session.batch == nil else { throw .syntax("a batch is open; COMMIT or ABORT it before signing in again") }
+    session.principal = try services.store.authenticate(principal: principal, secret: secret)
+    Log.event("auth", ["client": String(session.clientID), "principal": principal])
+}
 
 /// Redis-style INFO: `# Section` heads and `key:value` lines.
 func infoText(section: String, services: Services) -> String {
@@ -81,7 +93,23 @@ func infoText(section: String, services: Services) -> String {
     if section != "all" && section != "everything" && section != "default" {
         sections = sections.filter { $0.0.lowercased() == section }
     }
+    // Asked only when shown: it costs a query on the replica.
+    if ["all", "everything", "default", "replication"].contains(section) {
+        sections.append(("Replication", replicationLines(services.store)))
+    }
     return sections.map { name, lines in
         "# \(name)\r\n" + lines.map { "\($0.0):\($0.1)\r\n" }.joined()
     }.joined(separator: "\r\n")
+}
+
+/// The read replica's state and lag; `replica:none` when reads share the primary.
+func replicationLines(_ store: LoyaltyStore) -> [(String, String)] {
+    let readPool = store.readPool.statistics
+    let poolLines = [("db_read_pool_in_use", String(readPool.inUse)), ("db_read_pool_max", String(readPool.max))]
+    switch store.readReplicaStatus() {
+    case .none: return [("replica", "none")]
+    case .streaming(let lag): return [("replica", "streaming"), ("replica_lag_seconds", lag)] + poolLines
+    case .notStandby: return [("replica", "not_standby"), ("replica_lag_seconds", "0")] + poolLines
+    case .unreachable: return [("replica", "unreachable")] + poolLines
+    }
 }

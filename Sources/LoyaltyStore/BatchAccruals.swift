@@ -59,6 +59,19 @@ enum BatchAccruals {
         }
         guard !candidates.isEmpty else { return }
 
+        // The members' locks before the look-up of earlier txn-ids: a direct ACCRUE of one of these
+        // txn-ids holds its member's lock until it commits, so once the locks are taken the look-up
+        // sees it, and the insert below does not collide with it.
+        let memberList = Set(candidates.map(\.member).filter(Identifiers.isMemberNumber)).sorted().joined(separator: "\n")
+        var members: [String: (status: String, tier: TierDefinition)] = [:]
+        for row in try conn.query("""
+            SELECT member_number, status, tier_code FROM members WHERE member_number = ANY(string_to_array($1, chr(10)))
+            ORDER BY member_number FOR UPDATE
+            """, [memberList]).rows {
+            members[try row.string("member_number")] = (try row.string("status"),
+                                                         program.tier(code: try row.string("tier_code")) ?? program.baseTier)
+        }
+
         // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
         let earlier = try conn.query("""
             SELECT txn_id, fingerprint FROM accruals WHERE partner_code = $1 AND txn_id = ANY(string_to_array($2, chr(10)))
@@ -79,15 +92,6 @@ enum BatchAccruals {
         }
         guard !fresh.isEmpty else { return }
 
-        let memberList = Set(fresh.map(\.member)).sorted().joined(separator: "\n")
-        var members: [String: (status: String, tier: TierDefinition)] = [:]
-        for row in try conn.query("""
-            SELECT member_number, status, tier_code FROM members WHERE member_number = ANY(string_to_array($1, chr(10)))
-            ORDER BY member_number FOR UPDATE
-            """, [memberList]).rows {
-            members[try row.string("member_number")] = (try row.string("status"),
-                                                         program.tier(code: try row.string("tier_code")) ?? program.baseTier)
-        }
         let rule = program.earnRules[category]
         let earnsQualifying = (rule?.qualifyingNumerator ?? 0) != 0
         var qualification = earnsQualifying ? try QualificationSimulation(conn, program: program, today: today, members: memberList) : nil

@@ -34,10 +34,25 @@ public struct BatchError: Sendable, Equatable {
     public var message: String
 }
 
+/// What one COMMIT did, beyond the summary every COMMIT of the batch-id returns: INFO counts
+/// batches and accruals applied, which a replayed batch-id must not count again.
+public struct BatchCommit: Sendable, Equatable {
+    public var summary: BatchSummary
+    /// True when the batch-id was already committed and nothing was applied now.
+    public var replayed: Bool
+    /// Accrual lines credited by this commit (reversals and duplicates are not accruals applied).
+    public var accrualsApplied: Int
+}
+
 extension LoyaltyStore {
     /// Applies every valid line of a batch in one transaction; invalid lines are rejected one by
     /// one. A batch-id already committed returns its stored summary and applies nothing again.
     public func commitBatch(partner: Principal, batchID: String, lines: [BatchLine]) throws(LoyaltyError) -> BatchSummary {
+        try commit(partner: partner, batchID: batchID, lines: lines).summary
+    }
+
+    /// `commitBatch`, also saying whether this commit applied the batch and how many accruals.
+    public func commit(partner: Principal, batchID: String, lines: [BatchLine]) throws(LoyaltyError) -> BatchCommit {
         guard case .partner(let partnerCode, _) = partner else { throw .noPermission("only partners send batches") }
         guard Identifiers.isClientID(batchID) else { throw .invalid("batch-id must be 1-64 printable ASCII, no spaces") }
         guard lines.count <= limits.batchLinesMax else { throw .limit("a batch holds at most \(limits.batchLinesMax) lines") }
@@ -46,8 +61,11 @@ extension LoyaltyStore {
         return try write { conn in
             // Serializes concurrent commits of the same batch-id, so it is applied once.
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [partnerCode, batchID])
-            if let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) { return stored }
+            if let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) {
+                return BatchCommit(summary: stored, replayed: true, accrualsApplied: 0)
+            }
             var outcome = BatchOutcome()
+            var reversalsApplied = 0
             var run: [QueuedAccrual] = []
             // Runs of ACCRUE lines go in set-based; a REVERSE waits for the accruals before it, so
             // lines take effect in the order they were sent.
@@ -66,6 +84,7 @@ extension LoyaltyStore {
                     do {
                         _ = try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: line.txnID, points: points)
                         outcome.accepted += 1
+                        reversalsApplied += 1
                     } catch let error as LoyaltyError {
                         outcome.rejected.append((line.line, line.txnID, error))
                     }
@@ -85,7 +104,7 @@ extension LoyaltyStore {
             if !errors.isEmpty {
                 _ = try conn.copyIn("COPY batch_errors (partner_code, batch_id, line, txn_id, code, message) FROM STDIN", rows: errors)
             }
-            return summary
+            return BatchCommit(summary: summary, replayed: false, accrualsApplied: summary.accepted - reversalsApplied)
         }
     }
 

@@ -83,39 +83,38 @@ extension LoyaltyStore {
         }
     }
 
-    /// Points available to redeem: the balance less active holds. Concurrent calls share one query.
+    /// Points available to redeem: the balance less active holds, as the read pool sees it (so
+    /// for display; REDEEM and HOLD decide on the primary under the row lock). Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
         let value: Int64?
-        do { value = try availableReader.read(number) } catch { throw Self.domainError(error) }
+        do { value = try availableReader.read(number) } catch { throw domainError(error) }
         guard let value else { throw .notFound("no member \(number)") }
         return value
     }
 
     /// One query for many members' available points.
-    static func fetchAvailable(_ pool: ConnectionPool, _ numbers: [String]) throws -> [String: Int64] {
+    static func fetchAvailable(_ conn: Connection, _ numbers: [String]) throws -> [String: Int64] {
         // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
         let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
-        return try pool.withConnection { conn in
-            var values: [String: Int64] = [:]
-            for row in try conn.query("""
-                SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
-                FROM members m
-                LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
-                           WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
-                           GROUP BY member_number) h USING (member_number)
-                WHERE m.member_number = ANY($1::text[])
-                """, [list]).rows {
-                values[try row.string("member_number")] = try row.int64("available")
-            }
-            return values
+        var values: [String: Int64] = [:]
+        for row in try conn.query("""
+            SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
+            FROM members m
+            LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
+                       WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
+                       GROUP BY member_number) h USING (member_number)
+            WHERE m.member_number = ANY($1::text[])
+            """, [list]).rows {
+            values[try row.string("member_number")] = try row.int64("available")
         }
+        return values
     }
 
     public func member(number: String) throws(LoyaltyError) -> MemberSummary {
         let program = try program()
         let today = try today()
         let period = program.period(containing: today)
-        return try read { conn in
+        return try staleRead { conn in
             guard let row = try conn.query("""
                 SELECT m.name, m.email, m.status, m.tier_code, m.tier_until::text, m.balance, m.last_activity::text,
                        coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
@@ -148,7 +147,7 @@ extension LoyaltyStore {
         guard (1...limits.statementLimitMax).contains(limit) else {
             throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
         }
-        return try read { conn in
+        return try staleRead { conn in
             guard try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).first != nil else {
                 throw LoyaltyError.notFound("no member \(number)")
             }

@@ -59,9 +59,12 @@ public struct Migrator: Sendable {
 
     /// Applies what is pending; returns the names applied. Serialized across processes by an advisory lock.
     public func migrate(_ conn: Connection) throws -> [String] {
+        // Held across creating the bookkeeping table too, so instances starting together on an
+        // empty database do not race to create it.
+        _ = try conn.query("SELECT pg_advisory_lock(7480001)")
+        defer { _ = try? conn.query("SELECT pg_advisory_unlock(7480001)") }
         try Self.ensureTable(conn)
         return try conn.transaction { conn in
-            _ = try conn.query("SELECT pg_advisory_xact_lock(7480001)")
             let applied = try Self.applied(conn)
             var done: [String] = []
             for migration in migrations {

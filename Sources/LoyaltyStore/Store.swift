@@ -26,20 +26,40 @@ public struct StoreLimits: Sendable, Equatable {
 /// The loyalty domain mapped onto PostgreSQL. Every method is one durable step: it returns only
 /// after COMMIT, and a thrown error means nothing was applied.
 public final class LoyaltyStore: Sendable {
+    /// The primary: every write, and every read a write decides on.
     public let pool: ConnectionPool
+    /// Where reads that tolerate staleness go (`staleRead`): a streaming replica, or `pool` itself.
+    public let readPool: ConnectionPool
     public let limits: StoreLimits
     /// Seconds since the Unix epoch; injected so that runs and tests can fix "today".
     let clock: @Sendable () -> Int64
     let programBox: ProgramBox
     let availableReader: ReadCombiner<Int64>
+    /// Told every database failure with libpq's own words, for the operator's log; clients get
+    /// only the error code and a message that reveals nothing of the database.
+    let databaseFailed: @Sendable (PostgresError) -> Void
 
-    public init(pool: ConnectionPool, limits: StoreLimits = StoreLimits(),
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    /// `readPool`, when given, serves only what a client displays (BALANCE, MEMBER, TIER,
+    /// STATEMENT, reports) and may lag the primary; without it everything reads the primary.
+    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil, limits: StoreLimits = StoreLimits(),
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                databaseFailed: @escaping @Sendable (PostgresError) -> Void = { _ in }) {
+        let readPool = readPool ?? pool
         self.pool = pool
+        self.readPool = readPool
         self.limits = limits
         self.clock = clock
+        self.databaseFailed = databaseFailed
         self.programBox = ProgramBox()
-        self.availableReader = ReadCombiner { [pool] numbers in try Self.fetchAvailable(pool, numbers) }
+        self.availableReader = ReadCombiner { [pool, readPool] numbers in
+            try Self.onReadPool(readPool, primary: pool) { conn in try Self.fetchAvailable(conn, numbers) }
+        }
+    }
+
+    /// Closes both pools (one, when reads share the primary's).
+    public func close() {
+        pool.close()
+        if readPool !== pool { readPool.close() }
     }
 
     /// The program in force; loaded from the database on first use and after `reloadProgram()`.
@@ -67,7 +87,29 @@ public final class LoyaltyStore: Sendable {
         do {
             return try pool.withConnection(body)
         } catch {
-            throw Self.domainError(error)
+            throw domainError(error)
+        }
+    }
+
+    /// A read that may be behind the primary by the replica's lag: only for what is shown to a
+    /// client, never for what a write decides on (writes re-read under the member's row lock).
+    func staleRead<T>(_ body: (Connection) throws -> T) throws(LoyaltyError) -> T {
+        do {
+            return try Self.onReadPool(readPool, primary: pool, body)
+        } catch {
+            throw domainError(error)
+        }
+    }
+
+    /// Runs `body` on the read pool; when the replica cannot be reached the primary answers, so a
+    /// replica outage costs no availability. A busy read pool (`poolTimeout`) is not an outage and
+    /// is not moved onto the primary, which has its own work.
+    static func onReadPool<T>(_ readPool: ConnectionPool, primary: ConnectionPool, _ body: (Connection) throws -> T) throws -> T {
+        guard readPool !== primary else { return try primary.withConnection(body) }
+        do {
+            return try readPool.withConnection(body)
+        } catch let error as PostgresError where error.isUnavailable && error.code != .poolTimeout {
+            return try primary.withConnection(body)
         }
     }
 
@@ -82,14 +124,15 @@ public final class LoyaltyStore: Sendable {
                 where (error.isSerializationFailure || error.isUniqueViolation) && attempt < limits.transactionRetriesMax {
                 continue
             } catch {
-                throw Self.domainError(error)
+                throw domainError(error)
             }
         }
     }
 
-    static func domainError(_ error: any Error) -> LoyaltyError {
+    func domainError(_ error: any Error) -> LoyaltyError {
         if let error = error as? LoyaltyError { return error }
         if let error = error as? PostgresError {
+            databaseFailed(error)
             if error.isUnavailable { return .init(.unavailable, "database unavailable; nothing was applied, safe to retry") }
             return .init(.syntax, "internal error (SQLSTATE \(error.sqlState ?? "none")); nothing was applied")
         }

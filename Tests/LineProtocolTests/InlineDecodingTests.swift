@@ -74,25 +74,30 @@ final class InlineDecodingTests: XCTestCase {
         assertDecodes("ECHO \"a\"\t'b'\r\"c\"\r\n", to: [inline("ECHO", "a", "b", "c")])
     }
 
+    /// The request that an inline line with unbalanced quotes becomes: it fails, the stream goes on.
+    private var unbalanced: Request {
+        Request(arguments: [], isInline: true, malformation: syntaxError("unbalanced quotes in request"))
+    }
+
     func testQuoteMustBeClosed() {
         for line in [#"ECHO "abc"#, "ECHO 'abc", #"ECHO "abc\""#, #"ECHO 'abc\'"#, #"ECHO "abc\"#] {
-            assertFails(line + "\r\n", with: syntaxError("unbalanced quotes in request"))
+            assertDecodes(line + "\r\nPING\r\n", to: [unbalanced, inline("PING")])
         }
     }
 
     func testClosingQuoteMustNotBeFollowedByText() {
         for line in [#"ECHO "a"b"#, "ECHO 'a'b", #"ECHO "a""b""#, #"ECHO "a"'b'"#] {
-            assertFails(line + "\n", with: syntaxError("unbalanced quotes in request"))
+            assertDecodes(line + "\n", to: [unbalanced])
         }
     }
 
     func testNewlineEndsTheLineEvenInsideQuotes() {
-        // Like Redis, the line is cut at the first LF before quotes are looked at.
-        assertFails("ECHO \"a\nb\"\n", with: syntaxError("unbalanced quotes in request"))
+        // Like Redis, the line is cut at the first LF before quotes are looked at; the rest is the next line.
+        assertDecodes("ECHO \"a\nb\"\n", to: [unbalanced, unbalanced])
     }
 
-    func testRequestsBeforeAnErrorAreStillReturned() {
-        assertFails("PING\r\nECHO \"oops\r\nPING\r\n", with: syntaxError("unbalanced quotes in request"), after: [inline("PING")])
+    func testAnUnbalancedLineFailsAloneAndTheStreamGoesOn() {
+        assertDecodes("PING\r\nECHO \"oops\r\nPING\r\n", to: [inline("PING"), unbalanced, inline("PING")])
     }
 
     func testIncompleteLineWaitsForNewline() throws {
