@@ -218,6 +218,8 @@ record pipe_rows "$(ingested pipe-)"
 # Exactly once: the same batches again return their stored summaries and apply nothing.
 redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe-again.log" 2>&1
 record pipe_rows_after_resend "$(ingested pipe-)"
+sent=$(grep -c '^ACCRUE' "$work/batches/pipe.txt")
+[ "$(ingested pipe-)" = "$sent" ] || { echo "bench: $(ingested pipe-) accruals from $sent piped lines sent twice" >&2; exit 1; }
 checkpoint
 t=$(now)
 for partner in SKYAIR HOTELCO DRIVECO CARDCO DINECO; do
@@ -250,9 +252,12 @@ for report in $(grep -oE 'loyaltyctl report [a-z]+' <<<"$help" | awk '{ print $3
 done
 log "loyaltyctl verify (every invariant, after all of the above)"
 t=$(now)
-if ctl verify >"$work/verify.log" 2>&1; then record verify "ok"; else record verify "FAILED"; fi
+verified=ok
+ctl verify >"$work/verify.log" 2>&1 || verified=FAILED
+record verify "$verified"
 record "job:verify" "$(since "$t")"
 
 record total_seconds "$(( $(date +%s) - started ))"
 python3 Deploy/bench/report.py "$results" $([ "$append" = 1 ] && echo --append docs/benchmarks.md) | tee "$work/table.md"
 log "done; figures in $root/$work (results.tsv, table.md, server log)"
+[ "$verified" = ok ] || { echo "bench: verify found broken invariants after the run; see $work/verify.log" >&2; exit 1; }
