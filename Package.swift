@@ -39,5 +39,6 @@ let package = Package(
         .testTarget(name: "LoyaltyChartsTests", dependencies: ["LoyaltyCharts"]),
         .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),
         .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["LoyaltyTesting", "LoyaltyStore"]),
     ]
 )

@@ -20,6 +20,8 @@ public final class Server: @unchecked Sendable {
     private var shutdownRequested = false
     private var drainDeadline: Int?
     private var lastSweepSeconds = 0
+    /// The listener is left unarmed after running out of descriptors; the next sweep re-arms it.
+    private var acceptPaused = false
     private var threadsRunning = 0
     private let threadsDone = NSCondition()
     private let epollFD: Int32
@@ -59,7 +61,15 @@ public final class Server: @unchecked Sendable {
     /// grace period), closes every connection and returns.
     public func run() {
         signal(SIGPIPE, SIG_IGN)
+        // Every client takes a descriptor; so do the database connections (two pools) and a few more.
+        let descriptorsWanted = configuration.connectionsMax + 2 * configuration.databaseConnectionsMax + 64
+        let openFilesMax = Socket.raiseOpenFilesLimit(to: descriptorsWanted)
+        if openFilesMax < descriptorsWanted {
+            Log.error("open_files_limit", ["max": String(openFilesMax), "wanted": String(descriptorsWanted),
+                                           "connections_max": String(configuration.connectionsMax)])
+        }
         Log.event("listening", ["host": configuration.host, "port": String(port), "threads": String(configuration.workerThreads),
+                                "open_files_max": String(openFilesMax),
                                 "db_connections_max": String(configuration.databaseConnectionsMax)])
         do {
             // Loaded once up front so a missing program is reported at start, not on the first request.
@@ -130,9 +140,24 @@ public final class Server: @unchecked Sendable {
     }
 
     private func acceptAll() {
-        defer { if listenFD >= 0 { control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag) } }
+        var outOfDescriptors = false
+        defer {
+            if !outOfDescriptors, listenFD >= 0 { control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag) }
+        }
         for _ in 0..<256 {
-            guard let (fd, peer) = Socket.accept(listenFD) else { return }
+            guard let (fd, peer) = Socket.accept(listenFD) else {
+                // Out of descriptors, the waiting connection stays queued and the listener would fire
+                // again at once, spinning a thread: it rests until housekeeping re-arms it.
+                if errno == EMFILE || errno == ENFILE {
+                    outOfDescriptors = true
+                    let open = lock.withLock {
+                        acceptPaused = true
+                        return connections.count
+                    }
+                    Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
+                }
+                return
+            }
             lock.lock()
             guard connections.count < configuration.connectionsMax, !shutdownRequested else {
                 lock.unlock()
@@ -305,6 +330,10 @@ public final class Server: @unchecked Sendable {
         }
         if now != lastSweepSeconds {
             lastSweepSeconds = now
+            if acceptPaused && listenFD >= 0 {
+                acceptPaused = false
+                control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+            }
             let graceOver = drainDeadline.map { now >= $0 } ?? false
             for connection in Array(connections.values) where !connection.busy {
                 let idle = !connection.hasPending && connection.unsentBytes == 0

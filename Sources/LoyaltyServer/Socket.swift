@@ -66,6 +66,20 @@ enum Socket {
         return (fd, describe(address))
     }
 
+    /// Raises the soft limit on open descriptors toward `wanted`, never past the hard limit, and
+    /// returns the limit in force. A common soft default of 1,024 would otherwise cap the clients
+    /// far below `connectionsMax`, whatever the hard limit allows.
+    static func raiseOpenFilesLimit(to wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < rlim_t(wanted) {
+            var raised = limit
+            raised.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     private static func boundPort(_ address: sockaddr_storage) -> UInt16 {
         var copy = address
         return withUnsafePointer(to: &copy) { pointer in

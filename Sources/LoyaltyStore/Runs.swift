@@ -41,6 +41,9 @@ enum RunKind: String {
     }
 
     func runID(asOf: LocalDate) -> String { "\(rawValue)-\(asOf)" }
+
+    /// How a finished run is named on the audit trail: the loyaltyctl verb.
+    var auditAction: String { self == .tiers ? "tiers.evaluate" : "expire" }
 }
 
 /// The members of one chunk: `first...last` in member_number order, `count` of them.
@@ -83,6 +86,8 @@ struct RunDriver {
     var kind: RunKind
     var asOf: LocalDate
     var limits: RunLimits
+    /// Who started the run; the audit trail names it when the run finishes.
+    var actor: Principal
 
     /// Runs `work` over every member, holding the kind's advisory lock.
     func run(_ pool: ConnectionPool, progress: ((RunProgress) -> Void)?, work: @escaping ChunkWork) throws -> RunOutcome {
@@ -119,8 +124,13 @@ struct RunDriver {
                         }
                     }
                 }
-                _ = try conn.query("UPDATE runs SET finished_at = now(), done_through = $3 WHERE kind = $1 AND as_of = $2",
-                                   [kind.rawValue, asOf.description, dealer.lastDealt])
+                try conn.transaction { conn in
+                    _ = try conn.query("UPDATE runs SET finished_at = now(), done_through = $3 WHERE kind = $1 AND as_of = $2",
+                                       [kind.rawValue, asOf.description, dealer.lastDealt])
+                    try Audit.record(conn, actor: actor, action: kind.auditAction,
+                                     details: ["as_of": asOf.description, "members": String(dealer.counts.members),
+                                               "points": String(dealer.counts.points), "grants": String(dealer.counts.grants)])
+                }
                 return RunOutcome(counts: dealer.counts, membersScanned: dealer.visited, alreadyDone: false,
                                   elapsedMilliseconds: started.millisecondsSince)
             }

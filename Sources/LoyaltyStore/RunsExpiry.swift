@@ -29,13 +29,15 @@ extension LoyaltyStore {
     /// The daily expiry run as of `asOf` (default today), under the program's policy: each
     /// member's expired points leave in one `expiry` ledger entry (source `system`, reference the
     /// run id) in the same statement that lowers its balance. Set-based, in chunks of members,
-    /// resumable, once per date, one run at a time (else `.conflict`). A dry run only counts.
+    /// resumable, once per date, one run at a time (else `.conflict`). A dry run only counts. The
+    /// finished run is on the audit trail as `actor`'s (by default the server's own daily run).
     public func expirePoints(asOf: LocalDate? = nil, dryRun: Bool = false, limits: RunLimits = RunLimits(),
+                             actor: Principal = .admin(user: "loyaltyd"),
                              progress: ((RunProgress) -> Void)? = nil) throws(LoyaltyError) -> ExpiryRunSummary {
         let program = try program()
         let asOf = try runDate(asOf)
         let runID = RunKind.expire.runID(asOf: asOf)
-        let driver = RunDriver(kind: .expire, asOf: asOf, limits: limits)
+        let driver = RunDriver(kind: .expire, asOf: asOf, limits: limits, actor: actor)
         do {
             let outcome: RunOutcome
             if dryRun {

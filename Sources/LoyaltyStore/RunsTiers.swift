@@ -26,14 +26,15 @@ extension LoyaltyStore {
     /// The daily tier run as of `asOf` (default today): lifetime status from all-time qualifying
     /// points, soft landings, and every member's tier in force recomputed from its grants, so
     /// tiers whose validity ended before `asOf` lapse to the best tier still valid. Set-based, in
-    /// chunks of members, resumable, once per date, one run at a time (else `.conflict`).
-    public func evaluateTiers(asOf: LocalDate? = nil, limits: RunLimits = RunLimits(),
+    /// chunks of members, resumable, once per date, one run at a time (else `.conflict`). The
+    /// finished run is on the audit trail as `actor`'s (by default the server's own daily run).
+    public func evaluateTiers(asOf: LocalDate? = nil, limits: RunLimits = RunLimits(), actor: Principal = .admin(user: "loyaltyd"),
                               progress: ((RunProgress) -> Void)? = nil) throws(LoyaltyError) -> TierRunSummary {
         let program = try program()
         let asOf = try runDate(asOf)
         do {
             let passesMax = limits.chunkPassesMax
-            let outcome = try RunDriver(kind: .tiers, asOf: asOf, limits: limits).run(pool, progress: progress) { conn, chunk in
+            let outcome = try RunDriver(kind: .tiers, asOf: asOf, limits: limits, actor: actor).run(pool, progress: progress) { conn, chunk in
                 var counts = RunCounts()
                 counts.grants += Int64(try TierKeeper.settleLifetime(conn, program: program, first: chunk.first, last: chunk.last))
                 counts.grants += Int64(try TierKeeper.softLand(conn, program: program, first: chunk.first, last: chunk.last, asOf: asOf))

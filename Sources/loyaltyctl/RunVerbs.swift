@@ -23,7 +23,7 @@ let runVerbs: [Verb] = [
         try args.expectPositionals(0)
         let asOf = try asOfDate(args)
         let bar = ProgressBar(label: "tiers evaluate")
-        let summary = try context.store.evaluateTiers(asOf: asOf, progress: bar.map { bar in { bar.show($0) } })
+        let summary = try context.store.evaluateTiers(asOf: asOf, actor: context.actor, progress: bar.map { bar in { bar.show($0) } })
         bar?.finish()
         print(summary.summaryLine)
     },
@@ -33,7 +33,7 @@ let runVerbs: [Verb] = [
         try args.expectPositionals(0)
         let asOf = try asOfDate(args)
         let bar = ProgressBar(label: "expire")
-        let summary = try context.store.expirePoints(asOf: asOf, dryRun: args.flags.contains("dry-run"),
+        let summary = try context.store.expirePoints(asOf: asOf, dryRun: args.flags.contains("dry-run"), actor: context.actor,
                                                      progress: bar.map { bar in { bar.show($0) } })
         bar?.finish()
         print(summary.summaryLine)

@@ -1,0 +1,192 @@
+import Foundation
+import Glibc
+import LoyaltyTesting
+import Postgres
+import XCTest
+
+/// Base of the reliability suites: a fresh demo database and a loyaltyd of its own per test,
+/// reached only over TCP, checked afterwards through SQL and `loyaltyctl verify`.
+class ReliabilityTestCase: XCTestCase {
+    var database: TestDatabase!
+    var server: ServerProcess!
+    /// Set by `moveToPrivateCluster`: the cluster the test may stop, restart or crash.
+    var cluster: PrivateCluster?
+    /// Where the server's data is: the test's database, or its copy on the private cluster.
+    private(set) var databaseURL: String!
+
+    /// LOYALTY_* (or DATABASE_URL) overrides for the server of every test in the class.
+    var serverEnvironment: [String: String] { [:] }
+
+    override func setUpWithError() throws {
+        do { database = try TestDatabase() } catch let error as TestEnvironmentMissing { throw XCTSkip(error.description) }
+        databaseURL = database.url
+        server = try ServerProcess(database: database, environment: serverEnvironment)
+    }
+
+    /// Copies the test's database onto a private cluster and restarts the server on it.
+    func moveToPrivateCluster(settings: [String: String] = [:]) throws {
+        let cluster = try PrivateCluster(settings: settings)
+        self.cluster = cluster
+        databaseURL = try cluster.copy(of: database)
+        server = nil
+        server = try startServer()
+    }
+
+    /// Another loyaltyd on the test's data (after the first was killed, say).
+    func startServer() throws -> ServerProcess {
+        try ServerProcess(database: database, environment: serverEnvironment.merging(["DATABASE_URL": databaseURL]) { $1 })
+    }
+
+    override func tearDown() {
+        if ProcessInfo.processInfo.environment["RELIABILITY_DEBUG"] != nil { print(server?.log ?? "") }
+        // The server goes first: the database is dropped with its connections forced closed.
+        server = nil
+        cluster = nil
+        database = nil
+        super.tearDown()
+    }
+
+    func secret(_ principal: String) throws -> String {
+        try XCTUnwrap(database.credentials[principal], "the demo issues no secret for \(principal)")
+    }
+
+    /// A raw connection, signed in as `principal` when one is given.
+    func connect(as principal: String? = nil, port: UInt16? = nil) throws -> RawClient {
+        let client = try RawClient(port: port ?? server.port)
+        if let principal {
+            XCTAssertEqual(try client.request(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
+        }
+        return client
+    }
+
+    /// Rows of a query on the test's database, each as text columns.
+    func rows(_ query: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        let connection = try Connection(conninfo: databaseURL)
+        defer { connection.close() }
+        let result = try connection.query(query, parameters)
+        return result.rows.map { row in result.columns.indices.map { row[$0] } }
+    }
+
+    /// One value from the test's database.
+    func value(_ query: String, _ parameters: [String?] = []) throws -> String? {
+        try rows(query, parameters).first?.first ?? nil
+    }
+
+    /// `loyaltyctl verify` passes on the server's data: every invariant holds.
+    func assertLedgerVerifies(file: StaticString = #filePath, line: UInt = #line) throws {
+        let outcome = try Command.run("loyaltyctl", ["verify", "--database", databaseURL])
+        XCTAssertEqual(outcome.status, 0, "verify failed:\n\(outcome.stdout)\(outcome.stderr)", file: file, line: line)
+    }
+
+    /// Today in the demo program's zone (UTC), as the server's clock sees it. (A test that runs
+    /// across midnight UTC may see the claim window move; none runs that long.)
+    static let today = day(0)
+
+    static func day(_ offset: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
+    }
+
+    /// Waits until `condition` holds, or fails after `seconds`.
+    func waitUntil(_ what: String, seconds: Double = 10, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(20_000)
+        }
+        throw Unexpected("timed out after \(seconds) s waiting until \(what)")
+    }
+}
+
+extension RawClient {
+    /// Sends one command as RESP and reads its reply.
+    func request(_ words: [String]) throws -> RESPValue {
+        sendCommand(words)
+        return try readReply()
+    }
+
+    /// The next reply, or nil once the server has closed the connection (an orderly close, or a
+    /// reset because it closed with input unread). A reply that is not RESP, or none within the
+    /// timeout, throws.
+    func readReplyUnlessClosed() throws -> RESPValue? {
+        let started = Date()
+        do {
+            return try readReply()
+        } catch let error as TestEnvironmentMissing where error.description.contains("closed")
+                    || Date().timeIntervalSince(started) < Double(timeoutSeconds) - 1 {
+            return nil
+        }
+    }
+}
+
+/// One command as a RESP array of bulk strings, as bytes (arguments may be any bytes).
+func resp(_ words: [[UInt8]]) -> [UInt8] {
+    var bytes = Array("*\(words.count)\r\n".utf8)
+    for word in words { bytes += Array("$\(word.count)\r\n".utf8) + word + [13, 10] }
+    return bytes
+}
+
+func resp(_ words: [String]) -> [UInt8] { resp(words.map { Array($0.utf8) }) }
+
+extension RESPValue {
+    /// The fields of an array reply; nil for any other reply.
+    var fields: [RESPValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    var text: String? {
+        switch self {
+        case .bulk(let s), .simple(let s): return s
+        default: return nil
+        }
+    }
+
+    var integer: Int64? {
+        if case .integer(let n) = self { return n }
+        return nil
+    }
+}
+
+/// Something a test did not expect to see.
+struct Unexpected: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on `count` threads of its own, released together, and returns their results in
+/// order. (Not a dispatch queue: it would run only as many at once as there are cores.)
+func concurrently<T: Sendable>(_ count: Int, timeoutSeconds: Int = 120,
+                               _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    let results = Gathered<Result<T, any Error>>()
+    let ready = DispatchGroup(), go = DispatchSemaphore(value: 0), done = DispatchGroup()
+    for index in 0..<count {
+        ready.enter()
+        done.enter()
+        Thread {
+            ready.leave()
+            go.wait()
+            results.set(index, Result { try body(index) })
+            done.leave()
+        }.start()
+    }
+    ready.wait()
+    for _ in 0..<count { go.signal() }
+    guard done.wait(timeout: .now() + .seconds(timeoutSeconds)) == .success else {
+        throw Unexpected("threads still running after \(timeoutSeconds) s")
+    }
+    return try (0..<count).map { try XCTUnwrap(results.get($0)).get() }
+}
+
+/// Values gathered from threads, by index.
+final class Gathered<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: T] = [:]
+    func set(_ index: Int, _ value: T) { lock.withLock { values[index] = value } }
+    func get(_ index: Int) -> T? { lock.withLock { values[index] } }
+    func append(_ value: T) { lock.withLock { values[values.count] = value } }
+    var all: [T] { lock.withLock { values.sorted { $0.key < $1.key }.map(\.value) } }
+}
