@@ -8,6 +8,7 @@ help:
 	@echo "make build   debug build"
 	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
 	@echo "make test-deploy  primary + replica, two loyaltyd behind HAProxy on loopback; kills one mid-run, checks nothing was lost"
+	@echo "make bench   release build against pgbench/COPY on its own durable PostgreSQL; prints ratios (BENCH_MEMBERS, default 1000000)"
 	@echo "make stop    stop the embedded PostgreSQL of make run"
 	@echo "make clean   remove build output (keeps .loyalty/)"
 
@@ -30,10 +31,13 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	@Deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
+bench: deps
+	@Deploy/bench/run.sh
+
 stop:
 	@Deploy/local/pg.sh stop .loyalty/pg
 
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test test-deploy fuzz stop clean
+.PHONY: help deps build run test test-deploy fuzz bench stop clean

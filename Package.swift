@@ -26,14 +26,17 @@ let package = Package(
         .target(name: "LoyaltyStore", dependencies: ["LoyaltyCore", "Postgres"]),
         // Sockets, sessions, the command table, handlers.
         .target(name: "LoyaltyServer", dependencies: ["CLinux", "LineProtocol", "LoyaltyStore", "LoyaltyCore"]),
+        // SVG charts from plain integers: strings out, no I/O.
+        .target(name: "LoyaltyCharts"),
         // Test support: fresh migrated databases and a running server, for the test targets only.
         .target(name: "LoyaltyTesting", dependencies: ["LoyaltyStore", "Postgres"]),
         .executableTarget(name: "loyaltyd", dependencies: ["LoyaltyServer"]),
-        .executableTarget(name: "loyaltyctl", dependencies: ["LoyaltyStore", "LoyaltyCore"]),
+        .executableTarget(name: "loyaltyctl", dependencies: ["LoyaltyStore", "LoyaltyCore", "LoyaltyCharts"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
         .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
+        .testTarget(name: "LoyaltyChartsTests", dependencies: ["LoyaltyCharts"]),
         .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),
         .testTarget(name: "LoyaltyServerTests", dependencies: ["LoyaltyServer", "LoyaltyStore", "LoyaltyTesting"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["LoyaltyTesting", "LoyaltyStore"]),

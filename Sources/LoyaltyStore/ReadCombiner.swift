@@ -3,16 +3,18 @@ import Foundation
 /// Combines concurrent point reads into one set-based query (flat combining): the first caller
 /// leads a round with every key queued so far, later callers wait for their round or lead the
 /// next. Under load many BALANCE requests cost one round trip and one index scan together; alone,
-/// a read costs the same single query as before.
+/// a read costs the same single query as before. Each waiter sleeps on a semaphore of its own, so
+/// a finished round wakes exactly its readers and the next leader, not every thread.
 final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `queue`, `leaders` and every waiter's fields are touched only under `lock`.
     private final class Waiter {
         let key: String
+        let wake = DispatchSemaphore(value: 0)
         var result: Result<Value?, any Error>?
-        var shouldLead = false
         init(key: String) { self.key = key }
     }
 
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var queue: [Waiter] = []
     private var leaders = 0
     /// Rounds in flight at once; more than one keeps a second core busy while a round waits on PostgreSQL.
@@ -31,17 +33,20 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     /// The value for `key` (nil if absent), read in some round that started after this call.
     func read(_ key: String) throws -> Value? {
         let waiter = Waiter(key: key)
-        condition.lock()
+        lock.lock()
         queue.append(waiter)
         while waiter.result == nil {
-            if leaders < roundsInFlightMax && (waiter.shouldLead || queue.first === waiter) {
+            if leaders < roundsInFlightMax && queue.first === waiter {
                 lead()
             } else {
-                condition.wait()
+                lock.unlock()
+                waiter.wake.wait()
+                lock.lock()
             }
         }
-        condition.unlock()
-        return try waiter.result!.get()
+        let result = waiter.result!
+        lock.unlock()
+        return try result.get()
     }
 
     /// Runs one round for the head of the queue; called and returns with the lock held.
@@ -49,14 +54,17 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
         leaders += 1
         let round = Array(queue.prefix(keysPerRoundMax))
         queue.removeFirst(round.count)
-        condition.unlock()
+        // Another round may start meanwhile, led by whoever is now first.
+        if leaders < roundsInFlightMax { queue.first?.wake.signal() }
+        lock.unlock()
         let outcome = Result { try fetch(Array(Set(round.map(\.key)))) }
-        condition.lock()
+        lock.lock()
+        leaders -= 1
         for waiter in round {
             waiter.result = outcome.map { $0[waiter.key] }
+            if waiter !== round.first { waiter.wake.signal() }
         }
-        leaders -= 1
-        queue.first?.shouldLead = true
-        condition.broadcast()
+        // The next round's leader: a spare wake-up at worst makes it look once more and sleep again.
+        queue.first?.wake.signal()
     }
 }

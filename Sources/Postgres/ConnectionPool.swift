@@ -28,12 +28,17 @@ public final class ConnectionPool: @unchecked Sendable {
     private var state: PoolState<Connection>
     private let conninfo: String
     private let acquireTimeoutMilliseconds: Int
+    private let sessionSettings: [(name: String, value: String)]
 
-    public init(conninfo: String, maxConnections: Int, acquireTimeoutMilliseconds: Int = 5_000) {
+    /// `sessionSettings` are applied to every new connection with `set_config` (e.g. a server's
+    /// `plan_cache_mode`), so they hold whatever the conninfo says.
+    public init(conninfo: String, maxConnections: Int, acquireTimeoutMilliseconds: Int = 5_000,
+                sessionSettings: [(name: String, value: String)] = []) {
         precondition(acquireTimeoutMilliseconds >= 0)
         self.conninfo = conninfo
         self.state = PoolState(capacity: maxConnections)
         self.acquireTimeoutMilliseconds = acquireTimeoutMilliseconds
+        self.sessionSettings = sessionSettings
     }
 
     /// Lends a connection to `body` on the calling thread and takes it back afterwards.
@@ -96,8 +101,16 @@ public final class ConnectionPool: @unchecked Sendable {
 
     /// Opens a connection in a slot already reserved, outside the lock since it takes a round trip.
     private func connect() throws(PostgresError) -> Connection {
-        do {
+        do throws(PostgresError) {
             let connection = try Connection(conninfo: conninfo)
+            do throws(PostgresError) {
+                for setting in sessionSettings {
+                    _ = try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
+                }
+            } catch {
+                connection.close()
+                throw error
+            }
             locked { $0.connected() }
             return connection
         } catch {

@@ -50,6 +50,19 @@ final class PoolTests: DatabaseTestCase {
         XCTAssertLessThanOrEqual(try backends.first!.int("n"), 3 + 1)
     }
 
+    func testSessionSettingsHoldOnEveryConnectionThePoolOpens() throws {
+        let pool = ConnectionPool(conninfo: database.conninfo, maxConnections: 2,
+                                  sessionSettings: [("plan_cache_mode", "force_generic_plan"), ("application_name", "pool-test")])
+        defer { pool.close() }
+        let seen = try (0..<2).map { _ in
+            try pool.withConnection { try $0.query("SELECT current_setting('plan_cache_mode') || '/' || current_setting('application_name') AS s").first?.string("s") }
+        }
+        XCTAssertEqual(seen, ["force_generic_plan/pool-test", "force_generic_plan/pool-test"])
+        let broken = ConnectionPool(conninfo: database.conninfo, maxConnections: 1, sessionSettings: [("no_such.setting_x", "1"), ("plan_cache_mode", "bogus")])
+        defer { broken.close() }
+        XCTAssertThrowsError(try broken.withConnection { _ in }, "a setting the server refuses fails the connect, loudly")
+    }
+
     func testExhaustedPoolTimesOut() throws {
         let pool = ConnectionPool(conninfo: database.conninfo, maxConnections: 1, acquireTimeoutMilliseconds: 200)
         defer { pool.close() }

@@ -1,0 +1,109 @@
+import LoyaltyCharts
+import LoyaltyCore
+import LoyaltyStore
+
+/// Each report as a table: the columns people read in a terminal and programs read as CSV or JSON.
+enum ReportTables {
+    static func facts(_ name: String, _ period: ReportPeriod) -> [(String, String)] {
+        [("report", name), ("as_of", period.asOf.description), ("window_start", period.windowStart.description)]
+    }
+
+    static func rfm(_ report: RFMReport) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: report.currency) }
+        var rows = report.segments.map { row -> [ReportCell] in
+            [.text(row.segment.rawValue), .integer(row.members), .percent(basisPoints: basisPoints(row.members, of: report.members)),
+             .integer(row.accruals), money(row.spendMinor), .percent(basisPoints: basisPoints(row.spendMinor, of: report.spendMinor))]
+        }
+        rows.append([.text("total"), .integer(report.members), .percent(basisPoints: basisPoints(report.members, of: report.members)),
+                     .integer(report.segments.reduce(0) { $0 + $1.accruals }), money(report.spendMinor),
+                     .percent(basisPoints: basisPoints(report.spendMinor, of: report.spendMinor))])
+        return ReportTable(
+            title: "RFM segments of active members as of \(report.period.asOf) "
+                + "(accruals and spend \(report.period.windowStart)..\(report.period.asOf), \(report.currency))",
+            facts: facts("rfm", report.period) + [("currency", report.currency)],
+            columns: ["segment", "members", "members_pct", "accruals", "spend", "spend_pct"], rows: rows)
+    }
+
+    static func rfmMember(_ score: RFMMemberScore, currency: String) -> ReportTable {
+        let period = score.period
+        let optional = { (value: Int64?) in value.map(ReportCell.integer) ?? .missing }
+        return ReportTable(
+            title: "RFM of member \(score.number) as of \(period.asOf) (window from \(period.windowStart), \(currency))",
+            facts: facts("rfm", period) + [("currency", currency)],
+            columns: ["member", "status", "segment", "first_accrual", "last_accrual", "recency_days", "frequency",
+                      "monetary", "r", "f", "m"],
+            rows: [[.text(score.number), .text(score.status), score.segment.map { .text($0.rawValue) } ?? .missing,
+                    score.firstAccrual.map { .text($0.description) } ?? .missing,
+                    score.lastAccrual.map { .text($0.description) } ?? .missing, optional(score.recencyDays),
+                    .integer(score.frequency), .money(minor: score.monetaryMinor, currency: currency),
+                    optional(score.recencyScore.map(Int64.init)), optional(score.frequencyScore.map(Int64.init)),
+                    optional(score.monetaryScore.map(Int64.init))]])
+    }
+
+    static func pareto(_ report: ParetoReport) -> ReportTable {
+        let percents = report.rows.first?.top.map(\.percent) ?? []
+        let rows = report.rows.map { row -> [ReportCell] in
+            let amount = { (value: Int64) in
+                row.measure == .spend ? ReportCell.money(minor: value, currency: report.currency) : .integer(value)
+            }
+            return [.text(row.measure.rawValue), .integer(row.members), amount(row.total)]
+                + row.top.map { .percent(basisPoints: basisPoints($0.sum, of: row.total)) }
+                + [.integer(row.membersForValueShare), .percent(basisPoints: basisPoints(row.membersForValueShare, of: row.members)),
+                   .percent(basisPoints: row.giniBasisPoints)]
+        }
+        return ReportTable(
+            title: "Concentration of points earned and spend, \(report.period.windowStart)..\(report.period.asOf), "
+                + "all members (shares held by the top members; the fewest members holding \(report.valuePercent) %)",
+            facts: facts("pareto", report.period) + [("currency", report.currency)],
+            columns: ["measure", "members", "total"] + percents.map { "top\($0)_pct" }
+                + ["members_to_\(report.valuePercent)", "members_to_\(report.valuePercent)_pct", "gini_pct"],
+            rows: rows)
+    }
+
+    static func liability(_ report: LiabilityReport) -> ReportTable {
+        let horizons = report.horizonsDays.map(String.init).joined(separator: "/")
+        let rows = (report.tiers + [report.total]).map { row -> [ReportCell] in
+            [.text(row.tierCode), .integer(row.members), .integer(row.outstanding), .integer(row.held)]
+                + row.expiring.map(ReportCell.integer)
+                + [.integer(row.earned), .integer(row.expired), .percent(basisPoints: row.breakageBasisPoints)]
+        }
+        return ReportTable(
+            title: "Points liability by tier as of \(report.period.asOf) (expiring within \(horizons) days, overdue included; "
+                + "earned, expired and breakage \(report.period.windowStart)..\(report.period.asOf))",
+            facts: facts("liability", report.period),
+            columns: ["tier", "members", "outstanding", "held"] + report.horizonsDays.map { "expiring_\($0)d" }
+                + ["earned", "expired", "breakage_pct"],
+            rows: rows)
+    }
+
+    static func tiers(_ report: TierReport) -> ReportTable {
+        ReportTable(
+            title: "Active members by tier as of \(report.period.asOf) (qualifying since \(report.qualificationStart); "
+                + "candidates within \(report.upgradeProximityPercent) % below the next threshold; lapsing within \(report.lapseHorizonDays) days)",
+            facts: facts("tiers", report.period) + [("qualification_start", report.qualificationStart.description)],
+            columns: ["tier", "rank", "threshold", "members", "members_pct", "upgrade_candidates", "lapsing_\(report.lapseHorizonDays)d"],
+            rows: report.tiers.map { row in
+                [.text(row.tierCode), .integer(Int64(row.rank)), .integer(row.threshold), .integer(row.members),
+                 .percent(basisPoints: basisPoints(row.members, of: report.members)), .integer(row.upgradeCandidates),
+                 .integer(row.lapsing)]
+            })
+    }
+
+    static func settlement(_ report: SettlementReport) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: report.currency) }
+        var rows = report.rows.map { row -> [ReportCell] in
+            [.text(row.partnerCode), .text(row.month), .integer(row.accruals), .integer(row.pointsIssued), .integer(row.reversals),
+             .integer(row.pointsReversed), .integer(row.netPoints), money(row.pricePerThousandMinor), money(row.owedMinor)]
+        }
+        let sum = { (value: (SettlementRow) -> Int64) in report.rows.reduce(0) { $0 + value($1) } }
+        rows.append([.text("total"), .missing, .integer(sum(\.accruals)), .integer(sum(\.pointsIssued)), .integer(sum(\.reversals)),
+                     .integer(sum(\.pointsReversed)), .integer(sum(\.netPoints)), .missing, money(report.owedMinor)])
+        return ReportTable(
+            title: "Partner settlement by posting month, \(report.firstMonth.description.prefix(7))..\(report.period.asOf) "
+                + "(owed = net points × price per 1,000, rounded down per row, \(report.currency))",
+            facts: facts("settlement", report.period) + [("first_month", report.firstMonth.description), ("currency", report.currency)],
+            columns: ["partner", "month", "accruals", "points_issued", "reversals", "points_reversed", "net_points",
+                      "price_per_1000", "owed"],
+            rows: rows)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LoyaltyCore
+import LoyaltyStore
+
+/// What every report verb takes: the date, the output format, and where to write the chart.
+struct ReportOptions {
+    static let valued: Set<String> = ["as-of", "format", "svg"]
+    static let usage = "[--as-of YYYY-MM-DD] [--format table|csv|json] [--svg FILE]"
+
+    var asOf: LocalDate?
+    var format: ReportFormat
+    var svgPath: String?
+
+    init(_ args: Arguments) throws(UsageError) {
+        try args.expectPositionals(0)
+        if let text = args.options["as-of"] {
+            guard let date = LocalDate(text) else { throw UsageError(message: "--as-of must be YYYY-MM-DD") }
+            asOf = date
+        }
+        let formatText = args.options["format"] ?? ReportFormat.table.rawValue
+        guard let format = ReportFormat(rawValue: formatText) else {
+            throw UsageError(message: "--format must be one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.format = format
+        svgPath = args.options["svg"]
+    }
+
+    /// Prints the table; writes the chart (made only when asked for) to the --svg file.
+    func emit(_ table: ReportTable, chart: (() -> String)?) throws {
+        if svgPath != nil && chart == nil { throw UsageError(message: "this report has no chart; leave out --svg") }
+        print(table.rendered(format), terminator: "")
+        guard let svgPath, let chart else { return }
+        do {
+            try Data(chart().utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
+        } catch {
+            throw Failure(message: "cannot write \(svgPath): \(error.localizedDescription)")
+        }
+        FileHandle.standardError.write(Data("loyaltyctl: chart written to \(svgPath)\n".utf8))
+    }
+}
+
+/// Analytics over the ledger; docs/reports.md defines every figure.
+let reportVerbs: [Verb] = [
+    Verb(words: ["report", "rfm"], usage: "report rfm [--member NUMBER] \(ReportOptions.usage)",
+         summary: "recency, frequency and spend quintiles; members per segment (or one member's scores)",
+         valued: ReportOptions.valued.union(["member"])) { context, args in
+        let options = try ReportOptions(args)
+        guard let number = args.options["member"] else {
+            let report = try context.store.rfmReport(asOf: options.asOf)
+            try options.emit(ReportTables.rfm(report)) { ReportCharts.rfm(report) }
+            return
+        }
+        let score = try context.store.rfmMember(number: number, asOf: options.asOf)
+        try options.emit(ReportTables.rfmMember(score, currency: try context.store.program().currency), chart: nil)
+    },
+    Verb(words: ["report", "pareto"], usage: "report pareto \(ReportOptions.usage)",
+         summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
+         valued: ReportOptions.valued) { context, args in
+        let options = try ReportOptions(args)
+        let report = try context.store.paretoReport(asOf: options.asOf)
+        try options.emit(ReportTables.pareto(report)) { ReportCharts.pareto(report) }
+    },
+    Verb(words: ["report", "liability"], usage: "report liability \(ReportOptions.usage)",
+         summary: "points outstanding, held and expiring within 30/60/90 days by tier; breakage; outstanding over time",
+         valued: ReportOptions.valued) { context, args in
+        let options = try ReportOptions(args)
+        let report = try context.store.liabilityReport(asOf: options.asOf)
+        try options.emit(ReportTables.liability(report)) { ReportCharts.liability(report) }
+    },
+    Verb(words: ["report", "tiers"], usage: "report tiers \(ReportOptions.usage)",
+         summary: "members per tier, upgrade candidates (within 10 % of the next threshold), tiers lapsing within 90 days",
+         valued: ReportOptions.valued) { context, args in
+        let options = try ReportOptions(args)
+        let report = try context.store.tierReport(asOf: options.asOf)
+        try options.emit(ReportTables.tiers(report)) { ReportCharts.tiers(report) }
+    },
+    Verb(words: ["report", "settlement"], usage: "report settlement \(ReportOptions.usage)",
+         summary: "per partner and posting month: accruals, points issued and reversed, amount owed at the partner's price",
+         valued: ReportOptions.valued) { context, args in
+        let options = try ReportOptions(args)
+        let report = try context.store.settlementReport(asOf: options.asOf)
+        try options.emit(ReportTables.settlement(report)) { ReportCharts.settlement(report) }
+    },
+]

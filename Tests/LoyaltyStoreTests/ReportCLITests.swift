@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+
+/// `loyaltyctl report` end to end on the known data set: what a person or a pipe receives.
+final class ReportCLITests: ReportTestCase {
+    /// The built loyaltyctl: $LOYALTY_BIN_DIR (set by `make test`), else next to the test bundle.
+    private func loyaltyctl() throws -> URL {
+        let directory = ProcessInfo.processInfo.environment["LOYALTY_BIN_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = directory.appendingPathComponent("loyaltyctl")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no loyaltyctl at \(binary.path); run `swift build` first")
+        }
+        return binary
+    }
+
+    /// Runs `loyaltyctl report ...` on the test database and returns exit code and standard output.
+    private func report(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try loyaltyctl()
+        process.arguments = ["report"] + arguments + ["--database", database.url, "--as-of", "2026-06-30"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    func testSettlementAsCSVIsPlainAndExact() throws {
+        let result = try report(["settlement", "--format", "csv"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertEqual(result.output, """
+            partner,month,accruals,points_issued,reversals,points_reversed,net_points,price_per_1000,owed
+            CARDCO,2025-08,2,800,0,0,800,8.00,6.40
+            CARDCO,2025-09,2,800,0,0,800,8.00,6.40
+            CARDCO,2025-10,1,400,0,0,400,8.00,3.20
+            CARDCO,2026-05,1,500,0,0,500,8.00,4.00
+            DINECO,2025-12,1,150,0,0,150,9.99,1.49
+            DINECO,2026-06,1,60,0,0,60,9.99,0.59
+            HOTELCO,2025-11,1,300,0,0,300,12.50,3.75
+            HOTELCO,2026-03,1,600,0,0,600,12.50,7.50
+            HOTELCO,2026-04,1,1800,0,0,1800,12.50,22.50
+            HOTELCO,2026-05,1,300,0,0,300,12.50,3.75
+            HOTELCO,2026-06,3,6300,1,1000,5300,12.50,66.25
+            SKYAIR,2026-01,2,27500,0,0,27500,15.00,412.50
+            SKYAIR,2026-02,2,65000,0,0,65000,15.00,975.00
+            SKYAIR,2026-03,1,22499,0,0,22499,15.00,337.48
+            total,,20,127009,1,1000,126009,,1850.81
+
+            """)
+    }
+
+    func testTiersAsATableAlignsNumbersRight() throws {
+        let result = try report(["tiers"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertTrue(lines[0].hasPrefix("Active members by tier as of 2026-06-30"))
+        XCTAssertEqual(Array(lines[1...6]), [
+            "tier               rank  threshold  members  members_pct  upgrade_candidates  lapsing_90d",
+            "-----------------  ----  ---------  -------  -----------  ------------------  -----------",
+            "MEMBER                0          0        9        60.00                   1            0",
+            "PREMIER               1     25,000        4        26.66                   1            2",
+            "PREMIER_EXECUTIVE     2     50,000        1         6.66                   0            0",
+            "1K                    3    100,000        1         6.66                   0            1",
+        ])
+    }
+
+    func testParetoAsJSONCarriesExactNumbersAndTheDates() throws {
+        let result = try report(["pareto", "--format", "json"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        XCTAssertEqual(object["as_of"] as? String, "2026-06-30")
+        XCTAssertEqual(object["window_start"] as? String, "2025-07-01")
+        let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["measure"] as? String }, ["points", "spend"])
+        XCTAssertEqual(rows[0]["total"] as? Int, 126_009)
+        XCTAssertEqual(rows[0]["members_to_80"] as? Int, 4)
+        XCTAssertTrue(result.output.contains(#""top20_pct": 90.23"#))
+        XCTAssertTrue(result.output.contains(#""total": 5670.00"#), "spend is money with its decimals")
+    }
+
+    func testSVGIsWrittenForEveryReportThatDrawsOne() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["rfm", "pareto", "liability", "tiers", "settlement"] {
+            let file = directory.appendingPathComponent("\(name).svg")
+            let result = try report([name, "--format", "csv", "--svg", file.path])
+            XCTAssertEqual(result.status, 0, result.errors)
+            let svg = try String(contentsOf: file, encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""), name)
+            XCTAssertTrue(svg.hasSuffix("</svg>\n"), name)
+        }
+    }
+
+    func testOneMemberAndTheUsageErrors() throws {
+        let member = try report(["rfm", "--member", "A6", "--format", "csv"])
+        XCTAssertEqual(member.output, """
+            member,status,segment,first_accrual,last_accrual,recency_days,frequency,monetary,r,f,m
+            A6,active,loyal,2025-12-01,2026-06-01,29,2,70.00,5,3,3
+
+            """)
+        XCTAssertEqual(try report(["rfm", "--member", "A6", "--svg", "/tmp/never.svg"]).status, 2)
+        XCTAssertEqual(try report(["pareto", "--format", "xml"]).status, 2)
+        XCTAssertEqual(try report(["rfm", "--member", "NOBODY"]).status, 1)
+    }
+}
