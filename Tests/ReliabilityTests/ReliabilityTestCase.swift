@@ -138,6 +138,7 @@ extension RESPValue {
         return nil
     }
 
+    /// The text of a bulk or simple reply.
     var text: String? {
         switch self {
         case .bulk(let s), .simple(let s): return s
@@ -145,6 +146,7 @@ extension RESPValue {
         }
     }
 
+    /// The value of an integer reply.
     var integer: Int64? {
         if case .integer(let n) = self { return n }
         return nil
@@ -187,6 +189,4 @@ final class Gathered<T>: @unchecked Sendable {
     private var values: [Int: T] = [:]
     func set(_ index: Int, _ value: T) { lock.withLock { values[index] = value } }
     func get(_ index: Int) -> T? { lock.withLock { values[index] } }
-    func append(_ value: T) { lock.withLock { values[values.count] = value } }
-    var all: [T] { lock.withLock { values.sorted { $0.key < $1.key }.map(\.value) } }
 }
