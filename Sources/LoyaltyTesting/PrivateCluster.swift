@@ -83,27 +83,12 @@ public final class PrivateCluster: @unchecked Sendable {
     /// the end of a socket it passes to every child before it reports the child's exit.
     @discardableResult
     static func shell(_ script: String, stdin: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
         let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null"#
-        process.arguments = ["-c", closeInherited + "\n" + script]
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        nonisolated(unsafe) var errData = Data()
-        let stderrRead = DispatchGroup()
-        DispatchQueue.global().async(group: stderrRead) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        stderrRead.wait()
-        guard process.terminationStatus == 0 else {
-            throw TestEnvironmentMissing(description: "`\(script)` failed: \(String(decoding: errData, as: UTF8.self))")
+        let outcome = try Command.run(executable: "/bin/bash", ["-c", closeInherited + "\n" + script], stdin: stdin)
+        guard outcome.status == 0 else {
+            throw TestEnvironmentMissing(description: "`\(script)` failed: \(outcome.stderr)")
         }
-        return String(decoding: outData, as: UTF8.self)
+        return outcome.stdout
     }
 
     /// A loopback port nobody listens on right now.

@@ -108,13 +108,19 @@ public enum Command {
 
     public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
                            stdin: String? = nil) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binary(name))
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DATABASE_URL")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
+        return try run(executable: ServerProcess.binary(name), arguments, environment: env, stdin: stdin)
+    }
+
+    /// Runs any executable with `environment` (the test process's own when nil), feeding `stdin`.
+    public static func run(executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           stdin: String? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
