@@ -75,6 +75,11 @@ public final class RawClient {
 
     /// Sends a command and reads its reply.
     public func command(_ words: String...) throws -> RESPValue {
+        try call(words)
+    }
+
+    /// Sends one command as RESP and reads its reply.
+    public func call(_ words: [String]) throws -> RESPValue {
         sendCommand(words)
         return try readReply()
     }

@@ -71,12 +71,6 @@ class EndToEndTestCase: XCTestCase {
 }
 
 extension RawClient {
-    /// Sends one command as RESP and reads its reply.
-    func call(_ words: [String]) throws -> RESPValue {
-        sendCommand(words)
-        return try readReply()
-    }
-
     /// Sends one inline line, as `nc` would, and reads its reply.
     func inline(_ line: String) throws -> RESPValue {
         send(line + "\r\n")

@@ -9,39 +9,39 @@ import XCTest
 final class AccessTests: ReliabilityTestCase {
     func testAPartnerCannotReverseReadOrBatchForAnotherPartner() throws {
         let hotel = try connect(as: "HOTELCO"), dine = try connect(as: "DINECO")
-        XCTAssertEqual(try hotel.request(["ACCRUE", "t1", "M1", Self.today, "amount=100.00", "currency=USD"]).fields?[1], .integer(300))
-        XCTAssertEqual(try hotel.request(["BATCH", "BEGIN", "hb"]), .simple("OK"))
-        XCTAssertEqual(try hotel.request(["ACCRUE", "t2", "M2", Self.today, "amount=10.00", "currency=USD"]), .simple("QUEUED"))
-        XCTAssertEqual(try hotel.request(["ACCRUE", "bad", "M404", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
-        let hotelSummary = try hotel.request(["BATCH", "COMMIT"])
+        XCTAssertEqual(try hotel.call(["ACCRUE", "t1", "M1", Self.today, "amount=100.00", "currency=USD"]).fields?[1], .integer(300))
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "hb"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "t2", "M2", Self.today, "amount=10.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "bad", "M404", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+        let hotelSummary = try hotel.call(["BATCH", "COMMIT"])
         XCTAssertEqual(hotelSummary, .array([.bulk("hb"), .integer(1), .integer(0), .integer(1)]))
 
         // DINECO at HOTELCO's transaction and batch, directly and inside a batch of its own.
-        XCTAssertEqual(try dine.request(["REVERSE", "t1"]).errorCode, "NOPERM")
-        XCTAssertEqual(try dine.request(["REVERSE", "t1", "points=1"]).errorCode, "NOPERM")
-        XCTAssertEqual(try dine.request(["BATCH", "STATUS", "hb"]).errorCode, "NOPERM")
-        XCTAssertEqual(try dine.request(["BATCH", "ERRORS", "hb"]).errorCode, "NOPERM")
-        XCTAssertEqual(try dine.request(["BATCH", "BEGIN", "db"]), .simple("OK"))
-        XCTAssertEqual(try dine.request(["REVERSE", "t1"]), .simple("QUEUED"))
-        XCTAssertEqual(try dine.request(["BATCH", "COMMIT"]), .array([.bulk("db"), .integer(0), .integer(0), .integer(1)]))
-        XCTAssertEqual(try dine.request(["BATCH", "ERRORS", "db"]).fields?.first?.fields?[2], .bulk("NOPERM"))
+        XCTAssertEqual(try dine.call(["REVERSE", "t1"]).errorCode, "NOPERM")
+        XCTAssertEqual(try dine.call(["REVERSE", "t1", "points=1"]).errorCode, "NOPERM")
+        XCTAssertEqual(try dine.call(["BATCH", "STATUS", "hb"]).errorCode, "NOPERM")
+        XCTAssertEqual(try dine.call(["BATCH", "ERRORS", "hb"]).errorCode, "NOPERM")
+        XCTAssertEqual(try dine.call(["BATCH", "BEGIN", "db"]), .simple("OK"))
+        XCTAssertEqual(try dine.call(["REVERSE", "t1"]), .simple("QUEUED"))
+        XCTAssertEqual(try dine.call(["BATCH", "COMMIT"]), .array([.bulk("db"), .integer(0), .integer(0), .integer(1)]))
+        XCTAssertEqual(try dine.call(["BATCH", "ERRORS", "db"]).fields?.first?.fields?[2], .bulk("NOPERM"))
         // The same ids are DINECO's own: a txn-id and a batch-id name nothing of HOTELCO's.
-        XCTAssertEqual(try dine.request(["ACCRUE", "t1", "M1", Self.today, "amount=100.00", "currency=USD"]).fields?[1], .integer(300))
-        XCTAssertEqual(try dine.request(["BATCH", "BEGIN", "hb"]), .simple("OK"))
-        XCTAssertEqual(try dine.request(["ACCRUE", "t3", "M2", Self.today, "amount=10.00", "currency=USD"]), .simple("QUEUED"))
-        XCTAssertEqual(try dine.request(["BATCH", "COMMIT"]), .array([.bulk("hb"), .integer(1), .integer(0), .integer(0)]))
-        XCTAssertEqual(try hotel.request(["BATCH", "STATUS", "hb"]), hotelSummary, "HOTELCO's batch hb is untouched")
+        XCTAssertEqual(try dine.call(["ACCRUE", "t1", "M1", Self.today, "amount=100.00", "currency=USD"]).fields?[1], .integer(300))
+        XCTAssertEqual(try dine.call(["BATCH", "BEGIN", "hb"]), .simple("OK"))
+        XCTAssertEqual(try dine.call(["ACCRUE", "t3", "M2", Self.today, "amount=10.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try dine.call(["BATCH", "COMMIT"]), .array([.bulk("hb"), .integer(1), .integer(0), .integer(0)]))
+        XCTAssertEqual(try hotel.call(["BATCH", "STATUS", "hb"]), hotelSummary, "HOTELCO's batch hb is untouched")
         XCTAssertEqual(try rows("SELECT partner_code, txn_id, reversed_points FROM accruals ORDER BY 1, 2").map { $0.compactMap { $0 } },
                        [["DINECO", "t1", "0"], ["DINECO", "t3", "0"], ["HOTELCO", "t1", "0"], ["HOTELCO", "t2", "0"]])
         // Nor may a partner act as an agent or a member, or they as a partner.
         for words in [["BALANCE", "M1"], ["STATEMENT", "M1"], ["REDEEM", "r", "M1", "POINTS", "1"], ["ENROLL", "X1"]] {
-            XCTAssertEqual(try hotel.request(words).errorCode, "NOPERM", "\(words)")
+            XCTAssertEqual(try hotel.call(words).errorCode, "NOPERM", "\(words)")
         }
         let agent = try connect(as: "agent:demo"), member = try connect(as: "member:M1")
         for client in [agent, member] {
-            XCTAssertEqual(try client.request(["REVERSE", "t1"]).errorCode, "NOPERM")
-            XCTAssertEqual(try client.request(["BATCH", "STATUS", "hb"]).errorCode, "NOPERM")
-            XCTAssertEqual(try client.request(["ACCRUE", "t9", "M1", Self.today, "amount=1.00", "currency=USD"]).errorCode, "NOPERM")
+            XCTAssertEqual(try client.call(["REVERSE", "t1"]).errorCode, "NOPERM")
+            XCTAssertEqual(try client.call(["BATCH", "STATUS", "hb"]).errorCode, "NOPERM")
+            XCTAssertEqual(try client.call(["ACCRUE", "t9", "M1", Self.today, "amount=1.00", "currency=USD"]).errorCode, "NOPERM")
         }
         try assertLedgerVerifies()
     }
@@ -50,8 +50,8 @@ final class AccessTests: ReliabilityTestCase {
         try credit("M1", 10_000)
         try credit("M2", 10_000)
         let agent = try connect(as: "agent:demo")
-        let hold = try XCTUnwrap(try agent.request(["HOLD", "a-hold", "M1", "500"]).fields?.first?.text)
-        let redemption = try XCTUnwrap(try agent.request(["REDEEM", "a-redeem", "M1", "POINTS", "500"]).fields?.first?.text)
+        let hold = try XCTUnwrap(try agent.call(["HOLD", "a-hold", "M1", "500"]).fields?.first?.text)
+        let redemption = try XCTUnwrap(try agent.call(["REDEEM", "a-redeem", "M1", "POINTS", "500"]).fields?.first?.text)
         let before = try snapshot(agent)
         let m2 = try connect(as: "member:M2")
         // Every member-scoped command at M1's account, and at one that does not exist (which it
@@ -60,18 +60,18 @@ final class AccessTests: ReliabilityTestCase {
             for words in [["BALANCE", target], ["MEMBER", target], ["TIER", target], ["STATEMENT", target],
                           ["REDEEM", "m-r", target, "POINTS", "1"], ["REDEEM", "m-g", target, "GIFT-50"],
                           ["HOLD", "m-h", target, "1"], ["TRANSFER", "m-t", target, "M2", "1"], ["ENROLL", target]] {
-                XCTAssertEqual(try m2.request(words).errorCode, "NOPERM", "\(words)")
+                XCTAssertEqual(try m2.call(words).errorCode, "NOPERM", "\(words)")
             }
         }
         for words in [["CAPTURE", hold], ["CAPTURE", hold, "GIFT-50"], ["RELEASE", hold], ["CANCEL", redemption]] {
-            XCTAssertEqual(try m2.request(words).errorCode, "NOPERM", "\(words)")
+            XCTAssertEqual(try m2.call(words).errorCode, "NOPERM", "\(words)")
         }
         XCTAssertEqual(try snapshot(agent), before, "M1's account is as it was")
         XCTAssertEqual(try value("SELECT status FROM holds WHERE hold_id = $1", [hold]), "active")
         XCTAssertEqual(try value("SELECT status FROM redemptions WHERE redemption_id = $1", [redemption]), "completed")
         // What M2 may do: its own account, and giving to another.
-        XCTAssertEqual(try m2.request(["BALANCE", "M2"]), .integer(10_000))
-        XCTAssertEqual(try m2.request(["TRANSFER", "gift", "M2", "M1", "100"]).fields?[2], .integer(9_900))
+        XCTAssertEqual(try m2.call(["BALANCE", "M2"]), .integer(10_000))
+        XCTAssertEqual(try m2.call(["TRANSFER", "gift", "M2", "M1", "100"]).fields?[2], .integer(9_900))
         try assertLedgerVerifies()
     }
 
@@ -88,8 +88,8 @@ final class AccessTests: ReliabilityTestCase {
         XCTAssertEqual(secrets.count, 9, "five partner keys (one since rotated), an agent's, the new key, a new agent's, a PIN")
         // Each secret signs in, and wrong ones are tried, so the server has seen them all.
         for (principal, secret) in [("SKYAIR", newKey), ("agent:desk2", agentSecret), ("member:M3", pin), ("HOTELCO", try self.secret("HOTELCO"))] {
-            XCTAssertEqual(try RawClient(port: server.port).request(["AUTH", principal, secret]), .simple("OK"), principal)
-            XCTAssertEqual(try RawClient(port: server.port).request(["AUTH", principal, secret + "x"]).errorCode, "WRONGPASS")
+            XCTAssertEqual(try RawClient(port: server.port).call(["AUTH", principal, secret]), .simple("OK"), principal)
+            XCTAssertEqual(try RawClient(port: server.port).call(["AUTH", principal, secret + "x"]).errorCode, "WRONGPASS")
         }
         let tables = try rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").compactMap { $0[0] }
         for secret in secrets {
@@ -110,28 +110,28 @@ final class AccessTests: ReliabilityTestCase {
         let port = server.port
         let replies = try concurrently(10) { client -> [String] in
             try (0..<2).map { attempt in
-                try RawClient(port: port).request(["AUTH", "member:M1", "99\(client)\(attempt)"]).errorCode ?? "OK"
+                try RawClient(port: port).call(["AUTH", "member:M1", "99\(client)\(attempt)"]).errorCode ?? "OK"
             }
         }.flatMap { $0 }
         XCTAssertEqual(replies.filter { $0 == "WRONGPASS" }.count, 5, "five guesses, however many connections race: \(replies)")
         XCTAssertEqual(replies.filter { $0 == "LOCKED" }.count, 15)
-        XCTAssertEqual(try RawClient(port: port).request(["AUTH", "member:M1", "1234"]).errorCode, "LOCKED")
-        XCTAssertEqual(try RawClient(port: port).request(["HELLO", "2", "AUTH", "member:M1", "1234"]).errorCode, "LOCKED")
-        XCTAssertEqual(try RawClient(port: port).request(["AUTH", "member:M2", "1234"]), .simple("OK"), "only M1 is locked")
+        XCTAssertEqual(try RawClient(port: port).call(["AUTH", "member:M1", "1234"]).errorCode, "LOCKED")
+        XCTAssertEqual(try RawClient(port: port).call(["HELLO", "2", "AUTH", "member:M1", "1234"]).errorCode, "LOCKED")
+        XCTAssertEqual(try RawClient(port: port).call(["AUTH", "member:M2", "1234"]), .simple("OK"), "only M1 is locked")
 
         server.kill()
         server = try startServer()
-        XCTAssertEqual(try RawClient(port: server.port).request(["AUTH", "member:M1", "1234"]).errorCode, "LOCKED",
+        XCTAssertEqual(try RawClient(port: server.port).call(["AUTH", "member:M1", "1234"]).errorCode, "LOCKED",
                        "the lock is in the database, not in the server that counted")
         XCTAssertEqual(try Command.run("loyaltyctl", ["member", "set-pin", "M1", "--database", databaseURL], stdin: "5678\n").status, 0)
-        XCTAssertEqual(try RawClient(port: server.port).request(["AUTH", "member:M1", "5678"]), .simple("OK"), "a new PIN lifts the lock")
+        XCTAssertEqual(try RawClient(port: server.port).call(["AUTH", "member:M1", "5678"]), .simple("OK"), "a new PIN lifts the lock")
     }
 
     func testClosedAndMergedMembersNeitherEarnNorSpend() throws {
         try credit("M2", 10_000)
         try credit("M3", 10_000)
         let agent = try connect(as: "agent:demo")
-        let holds = try ["M2", "M3"].map { try XCTUnwrap(try agent.request(["HOLD", "pre-\($0)", $0, "1000"]).fields?.first?.text) }
+        let holds = try ["M2", "M3"].map { try XCTUnwrap(try agent.call(["HOLD", "pre-\($0)", $0, "1000"]).fields?.first?.text) }
         XCTAssertEqual(try Command.run("loyaltyctl", ["member", "close", "M2", "--reason", "asked", "--database", databaseURL]).status, 0)
         // No verb merges accounts yet; the status is set as a merge would leave it.
         XCTAssertEqual(try rows("UPDATE members SET status = 'merged' WHERE member_number = 'M3' RETURNING 1").count, 1)
@@ -144,13 +144,13 @@ final class AccessTests: ReliabilityTestCase {
                 (agent, ["HOLD", "h-\(member)", member, "1"]), (agent, ["TRANSFER", "t-\(member)", member, "M1", "1"]),
                 (agent, ["TRANSFER", "u-\(member)", "M1", member, "1"]), (agent, ["CAPTURE", hold]),
             ] {
-                XCTAssertEqual(try client.request(words).errorCode, "CLOSED", "\(words)")
+                XCTAssertEqual(try client.call(words).errorCode, "CLOSED", "\(words)")
             }
-            XCTAssertEqual(try card.request(["BATCH", "BEGIN", "b-\(member)"]), .simple("OK"))
-            XCTAssertEqual(try card.request(["ACCRUE", "bl-\(member)", member, Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
-            XCTAssertEqual(try card.request(["BATCH", "COMMIT"]), .array([.bulk("b-\(member)"), .integer(0), .integer(0), .integer(1)]))
-            XCTAssertEqual(try card.request(["BATCH", "ERRORS", "b-\(member)"]).fields?.first?.fields?[2], .bulk("CLOSED"))
-            XCTAssertEqual(try RawClient(port: server.port).request(["AUTH", "member:\(member)", "1234"]).errorCode, "WRONGPASS",
+            XCTAssertEqual(try card.call(["BATCH", "BEGIN", "b-\(member)"]), .simple("OK"))
+            XCTAssertEqual(try card.call(["ACCRUE", "bl-\(member)", member, Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+            XCTAssertEqual(try card.call(["BATCH", "COMMIT"]), .array([.bulk("b-\(member)"), .integer(0), .integer(0), .integer(1)]))
+            XCTAssertEqual(try card.call(["BATCH", "ERRORS", "b-\(member)"]).fields?.first?.fields?[2], .bulk("CLOSED"))
+            XCTAssertEqual(try RawClient(port: server.port).call(["AUTH", "member:\(member)", "1234"]).errorCode, "WRONGPASS",
                            "a \(member) account that is not active cannot sign in")
         }
         XCTAssertEqual(try snapshot(agent), before, "nothing was earned or spent")
@@ -189,14 +189,14 @@ final class AccessTests: ReliabilityTestCase {
 
     /// Credits `points` to `member` through CARDCO (1 point per 1.00 USD).
     private func credit(_ member: String, _ points: Int) throws {
-        let reply = try connect(as: "CARDCO").request(["ACCRUE", "credit-\(member)", member, Self.today, "amount=\(points).00", "currency=USD"])
+        let reply = try connect(as: "CARDCO").call(["ACCRUE", "credit-\(member)", member, Self.today, "amount=\(points).00", "currency=USD"])
         XCTAssertEqual(reply.fields?[1], .integer(Int64(points)))
     }
 
     /// What an agent sees of every demo member, and the ledger's size.
     private func snapshot(_ agent: RawClient) throws -> [String] {
         try ["M1", "M2", "M3"].flatMap { number in
-            [try agent.request(["MEMBER", number]).description, try agent.request(["STATEMENT", number]).description]
+            [try agent.call(["MEMBER", number]).description, try agent.call(["STATEMENT", number]).description]
         } + [try value("SELECT count(*) FROM ledger_entries") ?? ""]
     }
 }

@@ -36,12 +36,12 @@ final class ConnectionFloodTests: ReliabilityTestCase {
         }
         // All of them still open: a partner's writes and an agent's reads go through.
         let card = try connect(as: "CARDCO")
-        XCTAssertEqual(try card.request(["ACCRUE", "flood", "M1", Self.today, "amount=10.00", "currency=USD"]),
+        XCTAssertEqual(try card.call(["ACCRUE", "flood", "M1", Self.today, "amount=10.00", "currency=USD"]),
                        .array([.bulk("flood"), .integer(10), .integer(0)]))
         let agent = try connect(as: "agent:demo")
-        guard case .bulk(let info) = try agent.request(["INFO", "clients"]) else { return XCTFail("INFO clients") }
+        guard case .bulk(let info) = try agent.call(["INFO", "clients"]) else { return XCTFail("INFO clients") }
         XCTAssertTrue(info.contains("connected_clients:\(Self.connections + 2)\r\n"), info)
-        for client in clients.prefix(100) { XCTAssertEqual(try client.request(["PING"]), .simple("PONG")) }
+        for client in clients.prefix(100) { XCTAssertEqual(try client.call(["PING"]), .simple("PONG")) }
         print("flood: \(Self.connections) connections; resident \(residentBefore) KiB -> \(probe.residentKilobytes) KiB")
         XCTAssertLessThan(probe.residentKilobytes - residentBefore, 256 * 1024, "about 100 KiB a connection at most")
     }
@@ -49,7 +49,7 @@ final class ConnectionFloodTests: ReliabilityTestCase {
     func testOutOfDescriptorsTheServerWaitsWithoutSpinningAndCatchesUp() throws {
         let probe = ProcessProbe(pid: server.process.processIdentifier)
         let agent = try connect(as: "agent:demo")
-        XCTAssertEqual(try agent.request(["BALANCE", "M1"]), .integer(0), "a database connection is open")
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(0), "a database connection is open")
         XCTAssertTrue(probe.setOpenFilesSoftLimit(64))
         let port = server.port
         let clients = try (0..<100).map { _ in try RawClient(port: port, timeoutSeconds: 10) }
@@ -59,11 +59,11 @@ final class ConnectionFloodTests: ReliabilityTestCase {
         let spent = probe.cpuTicks - before
         XCTAssertLessThan(spent, 50, "with connections queued that it cannot take, loyaltyd used \(spent) ticks of CPU in 2 s")
         XCTAssertTrue(server.log.contains("event=accept_paused"))
-        XCTAssertEqual(try agent.request(["BALANCE", "M1"]), .integer(0), "connections already open are served")
+        XCTAssertEqual(try agent.call(["BALANCE", "M1"]), .integer(0), "connections already open are served")
         // Descriptors come back; the queued connections are taken and answered.
         XCTAssertTrue(probe.setOpenFilesSoftLimit(4_096))
         for (index, client) in clients.enumerated() {
-            guard try client.request(["ECHO", "late-\(index)"]) == .bulk("late-\(index)") else {
+            guard try client.call(["ECHO", "late-\(index)"]) == .bulk("late-\(index)") else {
                 return XCTFail("queued connection \(index) was not served")
             }
         }

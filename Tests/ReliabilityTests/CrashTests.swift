@@ -11,7 +11,7 @@ final class CrashTests: ReliabilityTestCase {
     func testKillingTheServerInTheMiddleOfAHundredThousandLineBatchAppliesAllOrNothing() throws {
         let members = (0..<10).map { "B\($0)" }
         let agent = try connect(as: "agent:demo")
-        for member in members { XCTAssertEqual(try agent.request(["ENROLL", member]), .simple("OK")) }
+        for member in members { XCTAssertEqual(try agent.call(["ENROLL", member]), .simple("OK")) }
         let intended = IntendedAccruals(prefix: "b", count: Self.batchLines, members: members)
         let key = try secret(IntendedAccruals.partner)
         var batch = resp(["AUTH", IntendedAccruals.partner, key]) + resp(["BATCH", "BEGIN", "big"])
@@ -45,7 +45,7 @@ final class CrashTests: ReliabilityTestCase {
         server = try startServer()
         let piped = try RedisCLI.run(port: server.port, [], stdin: String(decoding: batch + commit, as: UTF8.self), extra: ["--pipe"])
         XCTAssertTrue(piped.output.contains("errors: 0, replies: \(Self.batchLines + 3)"), piped.output)
-        XCTAssertEqual(try connect(as: IntendedAccruals.partner).request(["BATCH", "STATUS", "big"]),
+        XCTAssertEqual(try connect(as: IntendedAccruals.partner).call(["BATCH", "STATUS", "big"]),
                        .array([.bulk("big"), .integer(Int64(Self.batchLines)), .integer(0), .integer(0)]))
         XCTAssertEqual(try intended.applied(in: self).totals, IntendedAccruals.totals(intended.all), "applied exactly once")
         try assertLedgerVerifies()
@@ -84,8 +84,8 @@ final class CrashTests: ReliabilityTestCase {
         try intended.waitForAcknowledged(500)
         // Down for a while: a fast shutdown ends the server's sessions, then nothing answers.
         try cluster.stop()
-        XCTAssertEqual(try reader.request(["BALANCE", "M1"]).errorCode, "UNAVAILABLE")
-        XCTAssertEqual(try reader.request(["PING"]), .simple("PONG"), "UNAVAILABLE keeps the connection")
+        XCTAssertEqual(try reader.call(["BALANCE", "M1"]).errorCode, "UNAVAILABLE")
+        XCTAssertEqual(try reader.call(["PING"]), .simple("PONG"), "UNAVAILABLE keeps the connection")
         usleep(1_000_000)
         try cluster.start()
         try intended.waitForAcknowledged(1_500)
@@ -103,7 +103,7 @@ final class CrashTests: ReliabilityTestCase {
         XCTAssertEqual(server.process.processIdentifier, pid, "the same server recovered by itself")
         XCTAssertEqual(intended.acknowledgedCount, intended.all.count, "every accrual was acknowledged in the end")
         XCTAssertEqual(try intended.applied(in: self).totals, IntendedAccruals.totals(intended.all), "applied exactly once")
-        XCTAssertEqual(try reader.request(["BALANCE", "M1"]).integer,
+        XCTAssertEqual(try reader.call(["BALANCE", "M1"]).integer,
                        intended.all.filter { $0.member == "M1" }.reduce(0) { $0 + $1.points })
         try assertLedgerVerifies()
     }

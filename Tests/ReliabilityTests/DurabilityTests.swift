@@ -20,11 +20,11 @@ final class DurabilityTests: ReliabilityTestCase {
                        "no role or database turns synchronous_commit (or anything) off")
 
         let card = try connect(as: "CARDCO")
-        XCTAssertEqual(try card.request(["ACCRUE", "warm", "M1", Self.today, "amount=1.00", "currency=USD"]).fields?.count, 3)
+        XCTAssertEqual(try card.call(["ACCRUE", "warm", "M1", Self.today, "amount=1.00", "currency=USD"]).fields?.count, 3)
         _ = try admin.query("SELECT pg_stat_reset_shared('wal')")
         let writes = 40
         for index in 0..<writes {
-            XCTAssertEqual(try card.request(["ACCRUE", "d\(index)", "M1", Self.today, "amount=1.00", "currency=USD"]),
+            XCTAssertEqual(try card.call(["ACCRUE", "d\(index)", "M1", Self.today, "amount=1.00", "currency=USD"]),
                            .array([.bulk("d\(index)"), .integer(1), .integer(0)]))
         }
         // A backend reports its WAL statistics when it ends: stop the server and wait for them.

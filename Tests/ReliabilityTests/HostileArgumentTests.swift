@@ -79,11 +79,11 @@ final class HostileArgumentTests: ReliabilityTestCase {
                         }
                     } else {
                         assertCleanRefusal(reply, shown)
-                        if signsIn { XCTAssertEqual(try client.request(["INFO"]).errorCode, "NOAUTH", "\(shown) signed someone in") }
+                        if signsIn { XCTAssertEqual(try client.call(["INFO"]).errorCode, "NOAUTH", "\(shown) signed someone in") }
                     }
                 }
             }
-            if let shared { XCTAssertEqual(try shared.request(["PING"]), .simple("PONG"), "after \(template.words[0])") }
+            if let shared { XCTAssertEqual(try shared.call(["PING"]), .simple("PONG"), "after \(template.words[0])") }
         }
         XCTAssertEqual(try tableDigests(), before, "a refused request changed a table")
         XCTAssertTrue(server.process.isRunning)
@@ -94,8 +94,8 @@ final class HostileArgumentTests: ReliabilityTestCase {
     func testSQLLookingAndUnusualTextIsStoredLiterally() throws {
         let agent = try connect(as: "agent:demo")
         let name = "Robert'); DROP TABLE members; -- \u{202E} Ｍ１", email = "\"x\"@'; TRUNCATE ledger_entries; --"
-        XCTAssertEqual(try agent.request(["ENROLL", "Z9", "name=\(name)", "email=\(email)"]), .simple("OK"))
-        guard let fields = try agent.request(["MEMBER", "Z9"]).fields else { return XCTFail("MEMBER Z9") }
+        XCTAssertEqual(try agent.call(["ENROLL", "Z9", "name=\(name)", "email=\(email)"]), .simple("OK"))
+        guard let fields = try agent.call(["MEMBER", "Z9"]).fields else { return XCTFail("MEMBER Z9") }
         let pairs = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count - 1, by: 2).map {
             (fields[$0].text ?? "", fields[$0 + 1].text ?? "") })
         XCTAssertEqual(pairs["name"], name)
@@ -128,13 +128,13 @@ final class HostileArgumentTests: ReliabilityTestCase {
     /// A hold, a redemption, an accrual and a batch for the templates to point at.
     private func seed() throws -> (hold: String, redemption: String) {
         let hotel = try connect(as: "HOTELCO")
-        XCTAssertEqual(try hotel.request(["ACCRUE", "seed", "M1", Self.today, "amount=5000.00", "currency=USD"]).fields?.count, 3)
-        XCTAssertEqual(try hotel.request(["BATCH", "BEGIN", "seed-batch"]), .simple("OK"))
-        XCTAssertEqual(try hotel.request(["ACCRUE", "seed-2", "M404", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
-        XCTAssertEqual(try hotel.request(["BATCH", "COMMIT"]).fields?.count, 4)
+        XCTAssertEqual(try hotel.call(["ACCRUE", "seed", "M1", Self.today, "amount=5000.00", "currency=USD"]).fields?.count, 3)
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "seed-batch"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(["ACCRUE", "seed-2", "M404", Self.today, "amount=1.00", "currency=USD"]), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]).fields?.count, 4)
         let agent = try connect(as: "agent:demo")
-        let hold = try XCTUnwrap(try agent.request(["HOLD", "seed-hold", "M1", "100", "600"]).fields?.first?.text)
-        let redemption = try XCTUnwrap(try agent.request(["REDEEM", "seed-redeem", "M1", "POINTS", "100"]).fields?.first?.text)
+        let hold = try XCTUnwrap(try agent.call(["HOLD", "seed-hold", "M1", "100", "600"]).fields?.first?.text)
+        let redemption = try XCTUnwrap(try agent.call(["REDEEM", "seed-redeem", "M1", "POINTS", "100"]).fields?.first?.text)
         return (hold, redemption)
     }
 

@@ -11,7 +11,7 @@ final class HostileInputTests: ReliabilityTestCase {
     func testFramingAttacksAreRefusedBeforeTheMemoryIsSpent() throws {
         let bystander = try connect(as: "agent:demo")
         let probe = ProcessProbe(pid: server.process.processIdentifier)
-        for index in 0..<200 { XCTAssertEqual(try bystander.request(["ECHO", "warm-\(index)"]), .bulk("warm-\(index)")) }
+        for index in 0..<200 { XCTAssertEqual(try bystander.call(["ECHO", "warm-\(index)"]), .bulk("warm-\(index)")) }
         let residentBefore = probe.residentKilobytes
         let megabyte = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
         let attacks: [(name: String, bytes: [UInt8], code: String)] = [
@@ -39,7 +39,7 @@ final class HostileInputTests: ReliabilityTestCase {
             let reply = try client.readReply()
             XCTAssertEqual(reply.errorCode, attack.code, "\(attack.name): \(reply)")
             XCTAssertTrue(client.isClosedByServer(), "\(attack.name): the connection is closed after the refusal")
-            XCTAssertEqual(try bystander.request(["BALANCE", "M1"]), .integer(0), "served during \(attack.name)")
+            XCTAssertEqual(try bystander.call(["BALANCE", "M1"]), .integer(0), "served during \(attack.name)")
         }
         XCTAssertTrue(server.process.isRunning)
         XCTAssertLessThan(probe.residentKilobytes - residentBefore, Self.residentGrowthKilobytesMax,
@@ -75,7 +75,7 @@ final class HostileInputTests: ReliabilityTestCase {
             return (replies, bytes)
         }
         XCTAssertTrue(server.process.isRunning)
-        XCTAssertEqual(try bystander.request(["BALANCE", "M1"]), .integer(0))
+        XCTAssertEqual(try bystander.call(["BALANCE", "M1"]), .integer(0))
         XCTAssertLessThan(probe.residentKilobytes - residentBefore, Self.residentGrowthKilobytesMax)
         try assertLogLinesAreWhole()
         try assertLedgerVerifies()
@@ -104,7 +104,7 @@ final class HostileInputTests: ReliabilityTestCase {
         var slowest = 0.0, answered = 0
         while started.wait(timeout: .now()) == .timedOut {
             let sent = Date()
-            XCTAssertEqual(try quick.request(["ECHO", "quick"]), .bulk("quick"))
+            XCTAssertEqual(try quick.call(["ECHO", "quick"]), .bulk("quick"))
             slowest = max(slowest, Date().timeIntervalSince(sent))
             answered += 1
             usleep(20_000)
@@ -115,7 +115,7 @@ final class HostileInputTests: ReliabilityTestCase {
             XCTAssertEqual(replies.get(client), [.simple("OK"), .array([.bulk("slow-\(client)"), .integer(3), .integer(0)])],
                            "slow client \(client) got its answers in the end")
         }
-        XCTAssertEqual(try quick.request(["BALANCE", "M1"]), .integer(Int64(3 * slowClients)))
+        XCTAssertEqual(try quick.call(["BALANCE", "M1"]), .integer(Int64(3 * slowClients)))
     }
 
     /// Every line the server logged is one whole record: nothing a client sent split it.

@@ -69,7 +69,7 @@ extension IntendedAccruals {
         let shares = (0..<connections).map { share in stride(from: share, to: accruals.count, by: connections).map { accruals[$0] } }
         let outcomes = try concurrently(connections) { index -> SendOutcome in
             var outcome = SendOutcome()
-            guard let client = try? RawClient(port: port), (try? client.request(["AUTH", Self.partner, key])) == .simple("OK") else {
+            guard let client = try? RawClient(port: port), (try? client.call(["AUTH", Self.partner, key])) == .simple("OK") else {
                 outcome.connectionsLost += 1
                 return outcome
             }

@@ -14,7 +14,7 @@ final class RaceTests: ReliabilityTestCase {
         let card = try connect(as: "CARDCO")
         for member in Self.members {
             for index in 0..<Self.accrualsPerMember {
-                let reply = try card.request(["ACCRUE", "\(member)-\(index)", member, Self.today, "amount=\(Self.accrualPoints).00", "currency=USD"])
+                let reply = try card.call(["ACCRUE", "\(member)-\(index)", member, Self.today, "amount=\(Self.accrualPoints).00", "currency=USD"])
                 XCTAssertEqual(reply.fields?[1], .integer(Self.accrualPoints))
             }
         }
@@ -28,13 +28,13 @@ final class RaceTests: ReliabilityTestCase {
             var random = SplitMix64(seed: UInt64(client) &+ 0x5eed)
             switch client {
             case Self.agentClients:
-                XCTAssertEqual(try connection.request(["AUTH", "member:M1", memberPIN]), .simple("OK"))
+                XCTAssertEqual(try connection.call(["AUTH", "member:M1", memberPIN]), .simple("OK"))
                 try Self.spend(connection, as: "member", members: ["M1"], client: client, &random, journal)
             case Self.agentClients + 1:
-                XCTAssertEqual(try connection.request(["AUTH", "CARDCO", cardKey]), .simple("OK"))
+                XCTAssertEqual(try connection.call(["AUTH", "CARDCO", cardKey]), .simple("OK"))
                 try Self.reverseAndAccrue(connection, &random, journal)
             default:
-                XCTAssertEqual(try connection.request(["AUTH", "agent:demo", agentSecret]), .simple("OK"))
+                XCTAssertEqual(try connection.call(["AUTH", "agent:demo", agentSecret]), .simple("OK"))
                 try Self.spend(connection, as: "agent", members: Self.members, client: client, &random, journal)
             }
         }
@@ -53,7 +53,7 @@ final class RaceTests: ReliabilityTestCase {
             let connection = try RawClient(port: port, timeoutSeconds: 60)
             guard client < 3 else {
                 // The fourth sends the same txn-ids one by one while the batches commit.
-                XCTAssertEqual(try connection.request(["AUTH", IntendedAccruals.partner, key]), .simple("OK"))
+                XCTAssertEqual(try connection.call(["AUTH", IntendedAccruals.partner, key]), .simple("OK"))
                 connection.send(intended.all.reversed().flatMap { resp(intended.words($0)) })
                 return try intended.all.reversed().map { accrual in
                     let reply = try connection.readReply()
@@ -99,7 +99,7 @@ final class RaceTests: ReliabilityTestCase {
             default: words = sent.isEmpty ? ["REDEEM", id, member, "POINTS", "1"] : sent[random.below(sent.count)]
             }
             if ["REDEEM", "HOLD", "TRANSFER"].contains(words[0]) { sent.append(words) }
-            journal.record(words, try connection.request(words))
+            journal.record(words, try connection.call(words))
         }
     }
 
@@ -109,7 +109,7 @@ final class RaceTests: ReliabilityTestCase {
             let words = operation % 3 == 2
                 ? ["ACCRUE", "late-\(operation)", members[random.below(2)], ReliabilityTestCase.today, "amount=250.00", "currency=USD"]
                 : ["REVERSE", "M3-\(random.below(accrualsPerMember))", "points=\(200 + random.below(300))"]
-            journal.record(words, try connection.request(words))
+            journal.record(words, try connection.call(words))
         }
     }
 
@@ -176,7 +176,7 @@ final class RaceTests: ReliabilityTestCase {
             }
         }
         let agent = try connect(as: "agent:demo")
-        for member in ["M1", "M2"] { XCTAssertGreaterThanOrEqual(try agent.request(["BALANCE", member]).integer ?? -1, 0) }
+        for member in ["M1", "M2"] { XCTAssertGreaterThanOrEqual(try agent.call(["BALANCE", member]).integer ?? -1, 0) }
     }
 }
 

@@ -54,7 +54,7 @@ class ReliabilityTestCase: XCTestCase {
     func connect(as principal: String? = nil, port: UInt16? = nil) throws -> RawClient {
         let client = try RawClient(port: port ?? server.port)
         if let principal {
-            XCTAssertEqual(try client.request(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
+            XCTAssertEqual(try client.call(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
         }
         return client
     }
@@ -102,12 +102,6 @@ class ReliabilityTestCase: XCTestCase {
 }
 
 extension RawClient {
-    /// Sends one command as RESP and reads its reply.
-    func request(_ words: [String]) throws -> RESPValue {
-        sendCommand(words)
-        return try readReply()
-    }
-
     /// The next reply, or nil once the server has closed the connection (an orderly close, or a
     /// reset because it closed with input unread). A reply that is not RESP, or none within the
     /// timeout, throws.
