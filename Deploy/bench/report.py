@@ -75,8 +75,14 @@ class Report:
     def latency(self, scenario, ours_prefix, ref_label, ref_prefix):
         o50, o99 = self.f(ours_prefix + "_p50_ms"), self.f(ours_prefix + "_p99_ms")
         r50, r99 = self.f(ref_prefix + "_p50_ms"), self.f(ref_prefix + "_p99_ms")
+        if None in (o50, o99, r50, r99):
+            return  # the scenario was not run (--only)
         self.row(scenario, "%.2f / %.2f ms" % (o50, o99), "%s: %.2f / %.2f ms" % (ref_label, r50, r99),
                  self.paired(ours_prefix + "_p99_ms", ref_prefix + "_p99_ms", invert=True))
+
+    def mib(self, key):
+        kib = self.f(key)
+        return "—" if kib is None else "%.1f MiB" % (kib / MIB)
 
     def rate(self, rows_key, seconds_key):
         """Rows per second; a reference timed before and after ours counts as their mean."""
@@ -118,10 +124,10 @@ class Report:
                 self.row(scenario, "%.1f s" % took, "one GROUP BY pass over the ledger: %.1f s" % ledger_pass,
                          ledger_pass / took if took else None)
         idle = self.f("rss_idle_kib")
-        self.row("server RSS at start", "%.1f MiB" % (self.f("rss_start_kib") / MIB), "—", None)
-        self.row("server peak RSS with 1,000 idle connections", "%.1f MiB" % (idle / MIB), "target 64 MiB",
+        self.row("server RSS at start", self.mib("rss_start_kib"), "—", None)
+        self.row("server peak RSS with 1,000 idle connections", self.mib("rss_idle_kib"), "target 64 MiB",
                  64 * MIB / idle if idle else None)
-        self.row("server peak RSS over the whole run (all load above)", "%.1f MiB" % (self.f("rss_load_kib") / MIB), "—", None)
+        self.row("server peak RSS over the whole run (all load above)", self.mib("rss_load_kib"), "—", None)
         p99 = self.f("balance_p99_ms")
         self.targets = [
             ("BALANCE ≥ 0.8 × pgbench -S", balance, balance is not None and balance >= 0.8),

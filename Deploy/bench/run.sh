@@ -4,11 +4,13 @@
 # set, runs each scenario and its reference back to back, prints the table, checks the targets
 # and appends a dated row to docs/benchmarks.md. docs/benchmarks.md says what each row measures.
 #
-#   Deploy/bench/run.sh [--members N] [--seconds S] [--rounds R] [--no-append]
+#   Deploy/bench/run.sh [--members N] [--seconds S] [--rounds R] [--only LIST] [--no-append]
 #
 # Environment (flags win): BENCH_MEMBERS (default 1000000), BENCH_ACCRUALS_PER_MEMBER (4),
 # BENCH_SECONDS per side of a round (5), BENCH_ROUNDS (3), BENCH_INGEST_LINES (200000),
-# BENCH_PG_PORT (54340), BENCH_PORT (7490), BENCH_APPEND=0 to leave docs/benchmarks.md alone.
+# BENCH_PG_PORT (54340), BENCH_PORT (7490), BENCH_APPEND=0 to leave docs/benchmarks.md alone,
+# BENCH_ONLY: a comma list of memory,balance,statement,spend,ingestion,jobs (a partial run is
+# never appended to docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -19,6 +21,7 @@ seconds=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 ingest_lines=${BENCH_INGEST_LINES:-200000}
 append=${BENCH_APPEND:-1}
+only=${BENCH_ONLY:-all}
 while [ $# -gt 0 ]; do
   case $1 in
     --members) members=${2:?--members N}; shift 2 ;;
@@ -27,14 +30,24 @@ while [ $# -gt 0 ]; do
     --seconds=*) seconds=${1#*=}; shift ;;
     --rounds) rounds=${2:?--rounds R}; shift 2 ;;
     --rounds=*) rounds=${1#*=}; shift ;;
+    --only) only=${2:?--only LIST}; shift 2 ;;
+    --only=*) only=${1#*=}; shift ;;
     --no-append) append=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ $members =~ ^[0-9]+$ ]] && [ "$members" -ge 10000 ] || { echo "bench: --members must be at least 10000" >&2; exit 2; }
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] || { echo "bench: --seconds must be a positive integer" >&2; exit 2; }
 [[ $rounds =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] || { echo "bench: --rounds must be a positive integer" >&2; exit 2; }
+scenarios="memory balance statement spend ingestion jobs"
+if [ "$only" != all ]; then
+  for s in ${only//,/ }; do
+    [[ " $scenarios " == *" $s "* ]] || { echo "bench: --only takes a comma list of: ${scenarios// /,}" >&2; exit 2; }
+  done
+  append=0
+fi
+wants() { [ "$only" = all ] || [[ ",$only," == *",$1,"* ]]; }
 # Members the REDEEM scenario spreads over, and the agents' clients, as the issue fixes them.
 spend_members=10000
 clients=8
@@ -124,10 +137,12 @@ redis-cli -p "$port" PING >/dev/null || { cat "$work/loyaltyd.log" >&2; exit 1; 
 agent() { redis-cli -p "$port" --no-auth-warning --user agent:demo --pass "$agent_secret" "$@"; }
 [[ $(agent BALANCE M000000000001) =~ ^[0-9]+$ ]] || { echo "bench: BALANCE does not answer a number" >&2; exit 1; }
 
-log "memory with $idle_connections idle connections"
-python3 Deploy/bench/load.py idle "$port" --connections "$idle_connections" --pid "$server_pid" >"$work/idle.json"
-record rss_start_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["rss_before_kib"])' <"$work/idle.json")"
-record rss_idle_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["hwm_kib"])' <"$work/idle.json")"
+if wants memory; then
+  log "memory with $idle_connections idle connections"
+  python3 Deploy/bench/load.py idle "$port" --connections "$idle_connections" --pid "$server_pid" >"$work/idle.json"
+  record rss_start_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["rss_before_kib"])' <"$work/idle.json")"
+  record rss_idle_kib "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["hwm_kib"])' <"$work/idle.json")"
+fi
 
 # Each scenario runs in rounds, ours then the reference, so that both see the same moment of a
 # noisy machine; report.py pairs them round by round and takes medians.
@@ -178,85 +193,93 @@ SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"
        source, reference
 FROM ledger_entries WHERE member_number = 'M000000000000' ORDER BY entry_id DESC LIMIT 1000;
 SQL
-balance_n=$(sized_count 20000 -r "$members" BALANCE M__rand_int__)
-statement_n=$(sized_count 200 STATEMENT M000000000000 LIMIT 1000)
+! wants balance || balance_n=$(sized_count 20000 -r "$members" BALANCE M__rand_int__)
+! wants statement || statement_n=$(sized_count 200 STATEMENT M000000000000 LIMIT 1000)
 for round in $(seq "$rounds"); do
-  log "round $round/$rounds: BALANCE vs pgbench -S; STATEMENT vs its SELECT; REDEEM, HOLD+CAPTURE vs TPC-B-like"
+  log "round $round/$rounds: BALANCE vs pgbench -S; STATEMENT vs its SELECT; REDEEM, HOLD+CAPTURE vs TPC-B-like ($only)"
   checkpoint
-  ours_redis balance "$balance_n" -r "$members" BALANCE M__rand_int__
-  pgbench_run pgbench_select -S "$ref"
-  ours_redis statement "$statement_n" STATEMENT M000000000000 LIMIT 1000
-  pgbench_run statement_ref -f "$work/statement.sql" "$db"
-  checkpoint
-  spend redeem
-  spend hold-capture
-  pgbench_run tpcb "$ref"
+  if wants balance; then
+    ours_redis balance "$balance_n" -r "$members" BALANCE M__rand_int__
+    pgbench_run pgbench_select -S "$ref"
+  fi
+  if wants statement; then
+    ours_redis statement "$statement_n" STATEMENT M000000000000 LIMIT 1000
+    pgbench_run statement_ref -f "$work/statement.sql" "$db"
+  fi
+  if wants spend; then
+    checkpoint
+    spend redeem
+    spend hold-capture
+    pgbench_run tpcb "$ref"
+  fi
 done
 
-log "ingestion: $ingest_lines accrual lines in batches through redis-cli --pipe and loyaltyctl import  vs  COPY"
-run_id=$(date +%s)
-python3 Deploy/bench/batches.py "$work/batches" --lines "$ingest_lines" --members "$members" --today "$today" \
-  --batch-lines 10000 --keys "$work/credentials" --run "$run_id"
-ingested() { psql -qtAc "SELECT count(*) FROM accruals WHERE batch_id LIKE 'bench-$run_id-$1%'" "$db"; }
-copy_reference() { # COPY of the piped rows into a bare table with the same key; records copy_seconds
-  psql -q "$db" -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_copy" -c "
-    CREATE TABLE bench_copy (partner_code text, txn_id text, member_number text, activity_date date, amount_minor bigint,
-                             currency text, miles bigint, cabin text, days bigint, PRIMARY KEY (partner_code, txn_id))" -c CHECKPOINT
-  local t; t=$(now)
-  psql -q "$db" -v ON_ERROR_STOP=1 -c "\\copy bench_copy FROM '$work/batches/copy.tsv'"
-  record copy_seconds "$(since "$t")"
-  record copy_rows "$(psql -qtAc "SELECT count(*) FROM bench_copy" "$db")"
-  psql -qc "DROP TABLE bench_copy" "$db"
-}
-copy_reference
-checkpoint
-t=$(now)
-redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe.log" 2>&1
-record pipe_seconds "$(since "$t")"
-grep -q "errors: 0," "$work/pipe.log" || { echo "bench: redis-cli --pipe saw errors:" >&2; cat "$work/pipe.log" >&2; exit 1; }
-record pipe_rows "$(ingested pipe-)"
-# Exactly once: the same batches again return their stored summaries and apply nothing.
-redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe-again.log" 2>&1
-record pipe_rows_after_resend "$(ingested pipe-)"
-sent=$(grep -c '^ACCRUE' "$work/batches/pipe.txt")
-[ "$(ingested pipe-)" = "$sent" ] || { echo "bench: $(ingested pipe-) accruals from $sent piped lines sent twice" >&2; exit 1; }
-checkpoint
-t=$(now)
-for partner in SKYAIR HOTELCO DRIVECO CARDCO DINECO; do
-  ctl import "$work/batches/import-$partner.txt" --partner "$partner" --batch-id "bench-$run_id-import-$partner" \
-    --chunk-lines 10000 >>"$work/import.log"
-done
-record import_seconds "$(since "$t")"
-record import_rows "$(ingested import-)"
-copy_reference
-
+if wants ingestion; then
+  log "ingestion: $ingest_lines accrual lines in batches through redis-cli --pipe and loyaltyctl import  vs  COPY"
+  run_id=$(date +%s)
+  python3 Deploy/bench/batches.py "$work/batches" --lines "$ingest_lines" --members "$members" --today "$today" \
+    --batch-lines 10000 --keys "$work/credentials" --run "$run_id"
+  ingested() { psql -qtAc "SELECT count(*) FROM accruals WHERE batch_id LIKE 'bench-$run_id-$1%'" "$db"; }
+  copy_reference() { # COPY of the piped rows into a bare table with the same key; records copy_seconds
+    psql -q "$db" -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_copy" -c "
+      CREATE TABLE bench_copy (partner_code text, txn_id text, member_number text, activity_date date, amount_minor bigint,
+                               currency text, miles bigint, cabin text, days bigint, PRIMARY KEY (partner_code, txn_id))" -c CHECKPOINT
+    local t; t=$(now)
+    psql -q "$db" -v ON_ERROR_STOP=1 -c "\\copy bench_copy FROM '$work/batches/copy.tsv'"
+    record copy_seconds "$(since "$t")"
+    record copy_rows "$(psql -qtAc "SELECT count(*) FROM bench_copy" "$db")"
+    psql -qc "DROP TABLE bench_copy" "$db"
+  }
+  copy_reference
+  checkpoint
+  t=$(now)
+  redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe.log" 2>&1
+  record pipe_seconds "$(since "$t")"
+  grep -q "errors: 0," "$work/pipe.log" || { echo "bench: redis-cli --pipe saw errors:" >&2; cat "$work/pipe.log" >&2; exit 1; }
+  record pipe_rows "$(ingested pipe-)"
+  # Exactly once: the same batches again return their stored summaries and apply nothing.
+  redis-cli -p "$port" --pipe <"$work/batches/pipe.txt" >"$work/pipe-again.log" 2>&1
+  record pipe_rows_after_resend "$(ingested pipe-)"
+  sent=$(grep -c '^ACCRUE' "$work/batches/pipe.txt")
+  [ "$(ingested pipe-)" = "$sent" ] || { echo "bench: $(ingested pipe-) accruals from $sent piped lines sent twice" >&2; exit 1; }
+  checkpoint
+  t=$(now)
+  for partner in SKYAIR HOTELCO DRIVECO CARDCO DINECO; do
+    ctl import "$work/batches/import-$partner.txt" --partner "$partner" --batch-id "bench-$run_id-import-$partner" \
+      --chunk-lines 10000 >>"$work/import.log"
+  done
+  record import_seconds "$(since "$t")"
+  record import_rows "$(ingested import-)"
+  copy_reference
+fi
 record rss_load_kib "$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
-# The runs and reports over the whole data set; each timed against one aggregate pass over the
-# ledger in plain SQL, the least any of them can do.
-t=$(now)
-psql -qtAc "SELECT count(*) FROM (SELECT member_number, sum(points) FROM ledger_entries GROUP BY 1) s" "$db" >/dev/null
-record ledger_pass_seconds "$(since "$t")"
-help=$("$bin/loyaltyctl" --help 2>&1 || true)
-job() { # loyaltyctl words, timed if this build has the verb
-  if ! grep -q "loyaltyctl $1" <<<"$help"; then record "job:$1" "absent"; return; fi
-  log "loyaltyctl $1"
-  local t words; t=$(now); read -ra words <<<"$1"
-  if ctl "${words[@]}" >"$work/job.log" 2>&1; then record "job:$1" "$(since "$t")"; else record "job:$1" "failed"; tail -n 5 "$work/job.log" >&2; fi
-}
-job "tiers evaluate"
-job "expire"
-for report in $(grep -oE 'loyaltyctl report [a-z]+' <<<"$help" | awk '{ print $3 }' | sort -u); do
-  job "report $report"
-done
-log "loyaltyctl verify (every invariant, after all of the above)"
-t=$(now)
 verified=ok
-ctl verify >"$work/verify.log" 2>&1 || verified=FAILED
-record verify "$verified"
-record "job:verify" "$(since "$t")"
-
+if wants jobs; then
+  # The runs and reports over the whole data set; each timed against one aggregate pass over the
+  # ledger in plain SQL, the least any of them can do.
+  t=$(now)
+  psql -qtAc "SELECT count(*) FROM (SELECT member_number, sum(points) FROM ledger_entries GROUP BY 1) s" "$db" >/dev/null
+  record ledger_pass_seconds "$(since "$t")"
+  help=$("$bin/loyaltyctl" --help 2>&1 || true)
+  job() { # loyaltyctl words, timed if this build has the verb
+    if ! grep -q "loyaltyctl $1" <<<"$help"; then record "job:$1" "absent"; return; fi
+    log "loyaltyctl $1"
+    local t words; t=$(now); read -ra words <<<"$1"
+    if ctl "${words[@]}" >"$work/job.log" 2>&1; then record "job:$1" "$(since "$t")"; else record "job:$1" "failed"; tail -n 5 "$work/job.log" >&2; fi
+  }
+  job "tiers evaluate"
+  job "expire"
+  for report in $(grep -oE 'loyaltyctl report [a-z]+' <<<"$help" | awk '{ print $3 }' | sort -u); do
+    job "report $report"
+  done
+  log "loyaltyctl verify (every invariant, after all of the above)"
+  t=$(now)
+  ctl verify >"$work/verify.log" 2>&1 || verified=FAILED
+  record verify "$verified"
+  record "job:verify" "$(since "$t")"
+fi
 record total_seconds "$(( $(date +%s) - started ))"
 python3 Deploy/bench/report.py "$results" $([ "$append" = 1 ] && echo --append docs/benchmarks.md) | tee "$work/table.md"
 log "done; figures in $root/$work (results.tsv, table.md, server log)"
