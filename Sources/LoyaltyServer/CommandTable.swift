@@ -26,6 +26,9 @@ enum Access: Sendable {
 /// One row of the command table: the single place that says what a command is.
 struct Command: Sendable {
     typealias Handler = @Sendable (Arguments, inout Session, Services) throws(LoyaltyError) -> Reply
+    /// Starts the work and answers through the completion, which may run on another thread.
+    typealias DeferredHandler = @Sendable (Arguments, Session, Services, @escaping @Sendable (Result<Reply, LoyaltyError>) -> Void)
+        throws(LoyaltyError) -> Void
     let name: String
     /// Words including the command name.
     let arity: ClosedRange<Int>
@@ -35,9 +38,13 @@ struct Command: Sendable {
     let writes: Bool
     let summary: String
     let handler: Handler
+    /// The same command without blocking the serving thread, for reads that are combined across
+    /// clients (BALANCE): the thread goes back to its sockets, and whoever ran the combined query
+    /// writes the reply. Used when the request is the last one pending on its connection.
+    let deferred: DeferredHandler?
 
     init(_ name: String, arity: ClosedRange<Int>, access: Access, writes: Bool = false, queuesInBatch: Bool = false,
-         _ summary: String, _ handler: @escaping Handler) {
+         _ summary: String, deferred: DeferredHandler? = nil, _ handler: @escaping Handler) {
         self.name = name
         self.arity = arity
         self.access = access
@@ -45,6 +52,7 @@ struct Command: Sendable {
         self.queuesInBatch = queuesInBatch
         self.summary = summary
         self.handler = handler
+        self.deferred = deferred
     }
 }
 
@@ -52,21 +60,29 @@ struct Command: Sendable {
 let commandTable: [String: Command] = Dictionary(
     uniqueKeysWithValues: (sessionCommands + memberCommands + partnerCommands + redemptionCommands).map { ($0.name, $0) })
 
+/// What `dispatch` made of a request.
+enum Dispatched {
+    case reply(Reply)
+    /// Work to start once the session is no longer borrowed; it calls its argument exactly once
+    /// with the reply, on this thread or another.
+    case deferred((@escaping @Sendable (Reply) -> Void) -> Void)
+}
+
 /// Runs one request against the table: lookup, arity, access, batch queueing, then the handler.
-/// Handlers never re-check what the table already checked.
-func dispatch(_ request: Request, session: inout Session, services: Services) -> Reply {
+/// Handlers never re-check what the table already checked. With `mayDefer`, a command that has a
+/// deferred handler comes back as `.deferred` instead of blocking.
+func dispatch(_ request: Request, session: inout Session, services: Services, mayDefer: Bool = false) -> Dispatched {
     if let malformation = request.malformation {
         services.metrics.error("ERR")
-        return malformation.reply
+        return .reply(malformation.reply)
     }
     let name = request.commandName
     guard let command = commandTable[name] else {
         services.metrics.error("ERR")
         let words = request.arguments.dropFirst().prefix(3).map { "'\(String(decoding: $0.prefix(64), as: UTF8.self))'" }
-        return .error(code: "ERR", message: "unknown command '\(String(name.prefix(64)))', with args beginning with: \(words.joined(separator: " "))")
+        return .reply(.error(code: "ERR", message: "unknown command '\(String(name.prefix(64)))', with args beginning with: \(words.joined(separator: " "))"))
     }
     services.metrics.command(name)
-    let reply: Reply
     do throws(LoyaltyError) {
         guard command.arity.contains(request.arguments.count) else {
             throw LoyaltyError.syntax("wrong number of arguments for '\(name.lowercased())' command")
@@ -78,15 +94,33 @@ func dispatch(_ request: Request, session: inout Session, services: Services) ->
             }
         }
         if command.queuesInBatch, session.batch != nil {
-            reply = try queueInBatch(command, Arguments(request: request), session: &session, services: services)
-        } else {
-            reply = try command.handler(Arguments(request: request), &session, services)
+            return .reply(try queueInBatch(command, Arguments(request: request), session: &session, services: services))
         }
+        if mayDefer, let deferred = command.deferred {
+            let session = session
+            return .deferred { answer in
+                do throws(LoyaltyError) {
+                    try deferred(Arguments(request: request), session, services) { result in
+                        switch result {
+                        case .success(let reply): answer(reply)
+                        case .failure(let error): answer(errorReply(error, services))
+                        }
+                    }
+                } catch {
+                    answer(errorReply(error, services))
+                }
+            }
+        }
+        return .reply(try command.handler(Arguments(request: request), &session, services))
     } catch {
-        services.metrics.error(error.code.rawValue)
-        return .error(code: error.code.rawValue, message: error.message)
+        return .reply(errorReply(error, services))
     }
-    return reply
+}
+
+/// A command's failure as the client sees it, counted for INFO.
+private func errorReply(_ error: LoyaltyError, _ services: Services) -> Reply {
+    services.metrics.error(error.code.rawValue)
+    return .error(code: error.code.rawValue, message: error.message)
 }
 
 extension Access: Equatable {}

@@ -196,8 +196,22 @@ public final class Server: @unchecked Sendable {
         if !peerGone && events & (Socket.epollIn | Socket.epollHup | Socket.epollErr | Socket.epollRdHup) != 0 {
             peerGone = !readAvailable(connection, buffer)
         }
-        if !peerGone { peerGone = !runPending(connection) }
-        finishTurn(connection, peerGone: peerGone)
+        if peerGone { finishTurn(connection, peerGone: true) } else { continueTurn(connection) }
+    }
+
+    /// Runs what is pending and ends the turn, unless a request was deferred: then the turn goes
+    /// on, on whichever thread answers it (`resume`), and this thread must not touch the connection.
+    private func continueTurn(_ connection: ClientConnection) {
+        switch runPending(connection) {
+        case .deferred: return
+        case .ran(let peerGone): finishTurn(connection, peerGone: peerGone)
+        }
+    }
+
+    /// The answer to a deferred request: the turn it interrupted goes on from here.
+    private func resume(_ connection: ClientConnection, command: String, reply: Reply) {
+        answer(connection, command: command, reply: reply)
+        continueTurn(connection)
     }
 
     /// Reads what the socket holds now and decodes it; false when the peer is gone.
@@ -229,9 +243,16 @@ public final class Server: @unchecked Sendable {
         return true
     }
 
+    private enum PendingOutcome {
+        case ran(peerGone: Bool)
+        /// The last request went on to be answered later (`resume`).
+        case deferred
+    }
+
     /// Runs pending requests in order, flushing as replies pile up; stops for the turn when the
-    /// client reads too slowly or has had its share. False when the peer is gone.
-    private func runPending(_ connection: ClientConnection) -> Bool {
+    /// client reads too slowly or has had its share. The last pending request may be deferred:
+    /// nothing follows it that would have to wait, and its thread serves other sockets meanwhile.
+    private func runPending(_ connection: ClientConnection) -> PendingOutcome {
         var ran = 0
         while connection.hasPending && ran < Self.requestsPerTurnMax
                 && connection.unsentBytes < configuration.outputBufferedBytesMax {
@@ -240,25 +261,35 @@ public final class Server: @unchecked Sendable {
             ran += 1
             switch work {
             case .request(let request):
-                let reply = dispatch(request, session: &connection.session, services: services)
-                if case .error(let code, let message) = reply {
-                    Log.error("command_error", ["client": String(connection.id), "command": String(request.commandName.prefix(32)),
-                                                "code": code, "message": message])
+                let command = String(request.commandName.prefix(32))
+                switch dispatch(request, session: &connection.session, services: services, mayDefer: !connection.hasPending) {
+                case .reply(let reply):
+                    answer(connection, command: command, reply: reply)
+                case .deferred(let start):
+                    start { [self] reply in resume(connection, command: command, reply: reply) }
+                    return .deferred
                 }
-                reply.encode(into: &connection.output)
-                if connection.session.closeAfterReply { stopAfterThisReply(connection) }
             case .protocolError(let reply):
                 if case .error(let code, _) = reply { services.metrics.error(code) }
                 reply.encode(into: &connection.output)
                 stopAfterThisReply(connection)
             }
-            if connection.unsentBytes >= 16 * 1024, !flush(connection) { return false }
+            if connection.unsentBytes >= 16 * 1024, !flush(connection) { return .ran(peerGone: true) }
         }
         if !connection.hasPending {
             connection.pending.removeAll(keepingCapacity: connection.pending.capacity <= 1_024)
             connection.pendingHead = 0
         }
-        return flush(connection)
+        return .ran(peerGone: !flush(connection))
+    }
+
+    /// Queues a request's reply, logging a failed command.
+    private func answer(_ connection: ClientConnection, command: String, reply: Reply) {
+        if case .error(let code, let message) = reply {
+            Log.error("command_error", ["client": String(connection.id), "command": command, "code": code, "message": message])
+        }
+        reply.encode(into: &connection.output)
+        if connection.session.closeAfterReply { stopAfterThisReply(connection) }
     }
 
     private func stopAfterThisReply(_ connection: ClientConnection) {

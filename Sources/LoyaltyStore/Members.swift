@@ -91,10 +91,21 @@ extension LoyaltyStore {
     /// Points available to redeem: the balance less active holds, as the read pool sees it (so
     /// for display; REDEEM and HOLD decide on the primary under the row lock). Concurrent calls share one query.
     public func available(number: String) throws(LoyaltyError) -> Int64 {
-        let value: Int64?
-        do { value = try availableReader.read(number) } catch { throw domainError(error) }
-        guard let value else { throw .notFound("no member \(number)") }
-        return value
+        try availableOutcome(number, Result { try availableReader.read(number) }).get()
+    }
+
+    /// `available(number:)` without waiting: `completion` gets the answer, on this thread or on
+    /// the thread that ran the combined query (see `ReadCombiner.submit`).
+    public func available(number: String, completion: @escaping @Sendable (Result<Int64, LoyaltyError>) -> Void) {
+        availableReader.submit(number) { [self] result in completion(availableOutcome(number, result)) }
+    }
+
+    private func availableOutcome(_ number: String, _ result: Result<Int64?, any Error>) -> Result<Int64, LoyaltyError> {
+        switch result {
+        case .success(let value?): return .success(value)
+        case .success(nil): return .failure(.notFound("no member \(number)"))
+        case .failure(let error): return .failure(domainError(error))
+        }
     }
 
     /// One query for many members' available points.

@@ -1,21 +1,24 @@
 import Foundation
 
-/// Combines concurrent point reads into one set-based query (flat combining): the first caller
-/// leads a round with every key queued so far, later callers wait for their round or lead the
-/// next. Under load many BALANCE requests cost one round trip and one index scan together; alone,
-/// a read costs the same single query as before. Each waiter sleeps on a semaphore of its own, so
-/// a finished round wakes exactly its readers and the next leader, not every thread.
+/// Combines concurrent point reads into one set-based query (flat combining): a caller that finds
+/// a round slot free leads rounds, each with every key queued so far, until nothing is queued;
+/// a caller that finds every slot taken only queues its key, and a running leader serves it. Under
+/// load many BALANCE requests cost one round trip and one index scan together; alone, a read
+/// costs the same single query as before.
+///
+/// Answers are handed over by completion, run on the leader's thread, so that a server thread
+/// never sleeps waiting for another: the leader writes each reply itself (`submit`). `read` is
+/// the blocking form for callers that must have the value before going on.
 final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: `queue`, `leaders` and every waiter's fields are touched only under `lock`.
-    private final class Waiter {
+    // @unchecked: `queue` and `leaders` are touched only under `lock`.
+    typealias Completion = @Sendable (Result<Value?, any Error>) -> Void
+    private struct Waiting {
         let key: String
-        let wake = DispatchSemaphore(value: 0)
-        var result: Result<Value?, any Error>?
-        init(key: String) { self.key = key }
+        let completion: Completion
     }
 
     private let lock = NSLock()
-    private var queue: [Waiter] = []
+    private var queue: [Waiting] = []
     private var leaders = 0
     /// Rounds in flight at once; more than one keeps a second core busy while a round waits on PostgreSQL.
     let roundsInFlightMax: Int
@@ -30,41 +33,52 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
         self.fetch = fetch
     }
 
-    /// The value for `key` (nil if absent), read in some round that started after this call.
-    func read(_ key: String) throws -> Value? {
-        let waiter = Waiter(key: key)
+    /// Asks for the value of `key` (nil if absent) as read in some round that starts after this
+    /// call. `completion` runs exactly once: on this thread before `submit` returns when this call
+    /// leads, else on the thread of the leader whose round carried the key. A leader keeps leading
+    /// while keys are queued, since every queued key counts on a running leader to be served.
+    func submit(_ key: String, completion: @escaping Completion) {
         lock.lock()
-        queue.append(waiter)
-        while waiter.result == nil {
-            if leaders < roundsInFlightMax && queue.first === waiter {
-                lead()
-            } else {
-                lock.unlock()
-                waiter.wake.wait()
-                lock.lock()
-            }
+        queue.append(Waiting(key: key, completion: completion))
+        guard leaders < roundsInFlightMax else {
+            lock.unlock()
+            return
         }
-        let result = waiter.result!
+        leaders += 1
+        while !queue.isEmpty {
+            let round = Array(queue.prefix(keysPerRoundMax))
+            queue.removeFirst(round.count)
+            lock.unlock()
+            let outcome = Result { try fetch(Array(Set(round.map(\.key)))) }
+            for waiting in round { waiting.completion(outcome.map { $0[waiting.key] }) }
+            lock.lock()
+        }
+        leaders -= 1
         lock.unlock()
-        return try result.get()
     }
 
-    /// Runs one round for the head of the queue; called and returns with the lock held.
-    private func lead() {
-        leaders += 1
-        let round = Array(queue.prefix(keysPerRoundMax))
-        queue.removeFirst(round.count)
-        // Another round may start meanwhile, led by whoever is now first.
-        if leaders < roundsInFlightMax { queue.first?.wake.signal() }
-        lock.unlock()
-        let outcome = Result { try fetch(Array(Set(round.map(\.key)))) }
-        lock.lock()
-        leaders -= 1
-        for waiter in round {
-            waiter.result = outcome.map { $0[waiter.key] }
-            if waiter !== round.first { waiter.wake.signal() }
+    /// The value for `key` (nil if absent), read in some round that started after this call;
+    /// blocks until that round is done.
+    func read(_ key: String) throws -> Value? {
+        let answer = Answer()
+        submit(key) { result in answer.deliver(result) }
+        return try answer.wait().get()
+    }
+
+    /// One blocking reader's answer: set once by whichever thread ran the round.
+    private final class Answer: @unchecked Sendable {
+        // @unchecked: `result` is written before `ready` is signalled and read only after waiting on it.
+        private var result: Result<Value?, any Error>?
+        private let ready = DispatchSemaphore(value: 0)
+
+        func deliver(_ result: Result<Value?, any Error>) {
+            self.result = result
+            ready.signal()
         }
-        // The next round's leader: a spare wake-up at worst makes it look once more and sleep again.
-        queue.first?.wake.signal()
+
+        func wait() -> Result<Value?, any Error> {
+            ready.wait()
+            return result!
+        }
     }
 }
