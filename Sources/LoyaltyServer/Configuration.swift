@@ -66,6 +66,7 @@ public struct ServerConfiguration: Sendable {
         try integer("LOYALTY_ARGUMENTS_MAX", 1...1_000_000) { config.protocolLimits.maxArguments = $0 }
         try integer("LOYALTY_BATCH_LINES_MAX", 1...10_000_000) { config.storeLimits.batchLinesMax = $0 }
         try integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400)) { config.storeLimits.holdTTLSecondsMax = $0 }
+        try integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512) { config.storeLimits.balanceRoundsInFlightMax = $0 }
         try integer("LOYALTY_SHUTDOWN_GRACE_SECONDS", 0...3_600) { config.shutdownGraceSeconds = $0 }
         return config
     }

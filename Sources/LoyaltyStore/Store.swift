@@ -19,6 +19,10 @@ public struct StoreLimits: Sendable, Equatable {
     public var pinLockSeconds: Int = 15 * 60
     /// Retries of a transaction that lost a race (serialization failure, deadlock, unique key).
     public var transactionRetriesMax: Int = 5
+    /// Combined BALANCE queries running at once (`ReadCombiner`); reads arriving meanwhile wait
+    /// for the next one. One measured best at 8 clients on 2 cores (docs/benchmarks.md): rounds
+    /// carry 3-6 keys instead of 2, which costs PostgreSQL and loyaltyd fewer round trips.
+    public var balanceRoundsInFlightMax: Int = 1
 
     public init() {}
 }
@@ -51,7 +55,7 @@ public final class LoyaltyStore: Sendable {
         self.clock = clock
         self.databaseFailed = databaseFailed
         self.programBox = ProgramBox()
-        self.availableReader = ReadCombiner { [pool, readPool] numbers in
+        self.availableReader = ReadCombiner(roundsInFlightMax: limits.balanceRoundsInFlightMax) { [pool, readPool] numbers in
             try Self.onReadPool(readPool, primary: pool) { conn in try Self.fetchAvailable(conn, numbers) }
         }
     }
