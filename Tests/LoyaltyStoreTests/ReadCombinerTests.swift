@@ -51,6 +51,33 @@ final class ReadCombinerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(backend.fetches, 8)
     }
 
+    func testSubmitNeverWaitsForAnotherThreadAndTheLeaderAnswersForIt() throws {
+        let backend = Backend()
+        let combiner = ReadCombiner<Int>(roundsInFlightMax: 1, keysPerRoundMax: 256) { try backend.fetch($0) }
+        let answered = DispatchSemaphore(value: 0)
+        let leaderDone = DispatchSemaphore(value: 0)
+        // The leader's round takes 20 ms; a key submitted meanwhile is queued, submit returns at
+        // once, and the leader's next round answers it on the leader's thread.
+        Thread {
+            combiner.submit("lead") { _ in }
+            leaderDone.signal()
+        }.start()
+        while backend.lock.withLock({ backend.inFlight == 0 }) { usleep(100) }
+        let submitter = Thread.current
+        nonisolated(unsafe) var answeredOn: Thread?
+        nonisolated(unsafe) var value: Int??
+        combiner.submit("queued") { result in
+            answeredOn = Thread.current
+            value = try? result.get()
+            answered.signal()
+        }
+        XCTAssertEqual(answered.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(leaderDone.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(value, 6)
+        XCTAssertFalse(answeredOn === submitter, "the queued key was answered by its own thread, which waited")
+        XCTAssertEqual(backend.fetches, 2)
+    }
+
     /// Runs `body` on `count` threads at once (concurrentPerform would use only as many as there are cores).
     private func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         let group = DispatchGroup()
