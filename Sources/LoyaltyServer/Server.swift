@@ -209,8 +209,8 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The answer to a deferred request: the turn it interrupted goes on from here.
-    private func resume(_ connection: ClientConnection, command: String, reply: Reply) {
-        answer(connection, command: command, reply: reply)
+    private func resume(_ connection: ClientConnection, request: Request, reply: Reply) {
+        answer(connection, request: request, reply: reply)
         continueTurn(connection)
     }
 
@@ -261,12 +261,11 @@ public final class Server: @unchecked Sendable {
             ran += 1
             switch work {
             case .request(let request):
-                let command = String(request.commandName.prefix(32))
                 switch dispatch(request, session: &connection.session, services: services, mayDefer: !connection.hasPending) {
                 case .reply(let reply):
-                    answer(connection, command: command, reply: reply)
+                    answer(connection, request: request, reply: reply)
                 case .deferred(let start):
-                    start { [self] reply in resume(connection, command: command, reply: reply) }
+                    start { [self] reply in resume(connection, request: request, reply: reply) }
                     return .deferred
                 }
             case .protocolError(let reply):
@@ -284,9 +283,10 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Queues a request's reply, logging a failed command.
-    private func answer(_ connection: ClientConnection, command: String, reply: Reply) {
+    private func answer(_ connection: ClientConnection, request: Request, reply: Reply) {
         if case .error(let code, let message) = reply {
-            Log.error("command_error", ["client": String(connection.id), "command": command, "code": code, "message": message])
+            Log.error("command_error", ["client": String(connection.id), "command": String(request.commandName.prefix(32)),
+                                        "code": code, "message": message])
         }
         reply.encode(into: &connection.output)
         if connection.session.closeAfterReply { stopAfterThisReply(connection) }
