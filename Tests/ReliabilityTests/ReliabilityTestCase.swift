@@ -46,17 +46,11 @@ class ReliabilityTestCase: XCTestCase {
         super.tearDown()
     }
 
-    func secret(_ principal: String) throws -> String {
-        try XCTUnwrap(database.credentials[principal], "the demo issues no secret for \(principal)")
-    }
+    func secret(_ principal: String) throws -> String { try database.secret(principal) }
 
     /// A raw connection, signed in as `principal` when one is given.
     func connect(as principal: String? = nil, port: UInt16? = nil) throws -> RawClient {
-        let client = try RawClient(port: port ?? server.port)
-        if let principal {
-            XCTAssertEqual(try client.call(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
-        }
-        return client
+        try RawClient.signedIn(port: port ?? server.port, as: principal, database: database)
     }
 
     /// Rows of a query on the test's database, each as text columns.
@@ -82,13 +76,7 @@ class ReliabilityTestCase: XCTestCase {
     /// across midnight UTC may see the claim window move; none runs that long.)
     static let today = day(0)
 
-    static func day(_ offset: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
-    }
+    static func day(_ offset: Int) -> String { DemoCalendar.day(offset) }
 
     /// Waits until `condition` holds, or fails after `seconds`.
     func waitUntil(_ what: String, seconds: Double = 10, _ condition: () throws -> Bool) throws {
