@@ -52,7 +52,7 @@ let memberVerbs: [Verb] = [
         print("adjusted \(deltaText); balance \(balance)")
     },
     Verb(words: ["tier", "set"], usage: "tier set NUMBER TIER --until YYYY-MM-DD --reason R",
-         summary: "override a member's tier until a date", valued: ["until", "reason"]) { context, args in
+         summary: "set a member's tier until a date, up or down (what it earns afterwards still counts)", valued: ["until", "reason"]) { context, args in
         try args.expectPositionals(2)
         let untilText = try args.required("until")
         guard let until = LocalDate(untilText) else { throw UsageError(message: "--until must be YYYY-MM-DD") }
