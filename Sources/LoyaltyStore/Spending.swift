@@ -210,19 +210,25 @@ extension LoyaltyStore {
                          fingerprint: "TRANSFER|\(from)|\(to)|\(points)", alsoLock: to) { conn, locked in
             try locked.require(points)
             let id = try Self.nextID(conn, prefix: "TR")
-            _ = try conn.query("""
-                WITH t AS (
-                    INSERT INTO transfers (from_member, transfer_id, to_member, points, principal) VALUES ($1, $3, $2, $4, $5)
-                ), e AS (
-                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
-                    VALUES ($1, 'transfer_out', -$4::bigint, $6, $5, $3), ($2, 'transfer_in', $4::bigint, $6, $5, $3)
-                )
-                UPDATE members SET balance = balance + CASE WHEN member_number = $1 THEN -$4::bigint ELSE $4::bigint END,
-                                   last_activity = greatest(last_activity, $6::date)
-                WHERE member_number IN ($1, $2)
-                """, [from, to, id, String(points), principal.description, today.description])
+            try Self.postTransfer(conn, from: from, to: to, transferID: id, points: points, principal: principal, today: today)
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
+    }
+
+    /// The transfer record, its two ledger entries and both balances; the caller holds both row locks.
+    static func postTransfer(_ conn: Connection, from: String, to: String, transferID: String, points: Int64,
+                             principal: Principal, today: LocalDate) throws {
+        _ = try conn.query("""
+            WITH t AS (
+                INSERT INTO transfers (from_member, transfer_id, to_member, points, principal) VALUES ($1, $3, $2, $4, $5)
+            ), e AS (
+                INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                VALUES ($1, 'transfer_out', -$4::bigint, $6, $5, $3), ($2, 'transfer_in', $4::bigint, $6, $5, $3)
+            )
+            UPDATE members SET balance = balance + CASE WHEN member_number = $1 THEN -$4::bigint ELSE $4::bigint END,
+                               last_activity = greatest(last_activity, $6::date)
+            WHERE member_number IN ($1, $2)
+            """, [from, to, transferID, String(points), principal.description, today.description])
     }
 
     /// An admin's correction of a member's points, with its reason in the ledger and the audit trail.

@@ -39,6 +39,14 @@ let memberVerbs: [Verb] = [
                                       actor: context.actor)
         print("member closed")
     },
+    Verb(words: ["member", "merge"], usage: "member merge DUPLICATE KEPT --reason R",
+         summary: "fold a duplicate account into the kept one: points, qualifying points and tier status move; the duplicate is closed as merged",
+         valued: ["reason"]) { context, args in
+        try args.expectPositionals(2)
+        let duplicate = try args.positional(0, "DUPLICATE"), kept = try args.positional(1, "KEPT")
+        let receipt = try context.store.mergeMember(duplicate, into: kept, reason: try args.required("reason"), actor: context.actor)
+        print("merged \(duplicate) into \(kept) (\(receipt.mergeID)): \(receipt.points) points, \(receipt.qualifying) qualifying")
+    },
     Verb(words: ["points", "adjust"], usage: "points adjust NUMBER (+N|-N) --reason R",
          summary: "credit or debit points by hand (never below zero available)", valued: ["reason"]) { context, args in
         try args.expectPositionals(2)
