@@ -78,7 +78,7 @@ func dispatch(_ request: Request, session: inout Session, services: Services) ->
             }
         }
         if command.queuesInBatch, session.batch != nil {
-            reply = try queueInBatch(command, Arguments(request: request), session: &session, services: services)
+            reply = try queueInBatch(Arguments(request: request), session: session, services: services)
         } else {
             reply = try command.handler(Arguments(request: request), &session, services)
         }

@@ -77,16 +77,6 @@ class ReliabilityTestCase: XCTestCase {
     static let today = day(0)
 
     static func day(_ offset: Int) -> String { DemoCalendar.day(offset) }
-
-    /// Waits until `condition` holds, or fails after `seconds`.
-    func waitUntil(_ what: String, seconds: Double = 10, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(20_000)
-        }
-        throw Unexpected("timed out after \(seconds) s waiting until \(what)")
-    }
 }
 
 extension RawClient {
@@ -112,28 +102,6 @@ func resp(_ words: [[UInt8]]) -> [UInt8] {
 }
 
 func resp(_ words: [String]) -> [UInt8] { resp(words.map { Array($0.utf8) }) }
-
-extension RESPValue {
-    /// The fields of an array reply; nil for any other reply.
-    var fields: [RESPValue]? {
-        if case .array(let items) = self { return items }
-        return nil
-    }
-
-    /// The text of a bulk or simple reply.
-    var text: String? {
-        switch self {
-        case .bulk(let s), .simple(let s): return s
-        default: return nil
-        }
-    }
-
-    /// The value of an integer reply.
-    var integer: Int64? {
-        if case .integer(let n) = self { return n }
-        return nil
-    }
-}
 
 /// Something a test did not expect to see.
 struct Unexpected: Error, CustomStringConvertible {
