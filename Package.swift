@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(name: "loyaltyctl", dependencies: ["LoyaltyStore", "LoyaltyCore", "LoyaltyCharts"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "LoyaltyCoreTests", dependencies: ["LoyaltyCore"]),
-        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"]),
+        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol", "LoyaltyTesting"]),
         .testTarget(name: "LoyaltyStoreTests", dependencies: ["LoyaltyStore", "LoyaltyTesting"]),
         .testTarget(name: "LoyaltyChartsTests", dependencies: ["LoyaltyCharts"]),
         .testTarget(name: "LoyaltyctlTests", dependencies: ["LoyaltyTesting"]),

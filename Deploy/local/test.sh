@@ -9,6 +9,16 @@ trap 'Deploy/local/pg.sh stop "$dir"' EXIT
 psql "$url" -qtAc "select datname from pg_database where datname like 'loyalty\_test\_%'" | while read -r db; do
   psql "$url" -qc "drop database if exists \"$db\" with (force)" >/dev/null
 done
+# Private clusters (Sources/LoyaltyTesting/PrivateCluster.swift, named by the test process's pid)
+# of test processes that were killed before they could stop them.
+for stale in "${TMPDIR:-/tmp}"/loyalty-private-pg-*; do
+  case $stale in *.initdb.log) continue ;; esac
+  [ -e "$stale" ] || continue
+  pid=${stale##*/loyalty-private-pg-}; pid=${pid%%-*}
+  ! kill -0 "$pid" 2>/dev/null || continue
+  Deploy/local/pg.sh stop "$stale" >/dev/null 2>&1 || true
+  rm -rf "$(readlink -f "$stale")" "$stale" "$stale.initdb.log"
+done
 swift build --build-tests
 export LOYALTY_TEST_DATABASE_URL="$url"
 export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)

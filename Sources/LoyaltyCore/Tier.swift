@@ -48,12 +48,16 @@ public struct TierGrant: Sendable, Equatable {
 
 /// Which tier a member holds on a given day.
 public enum TierStatus {
-    /// The tier in force on `date`: the highest-ranked grant still valid (validUntil >= date),
-    /// the longest-lasting one among equals; else the base tier with no end date.
-    /// Grants for tier codes the program no longer defines are ignored.
+    /// The tier in force on `date`, from `grants` oldest first: the highest-ranked grant still
+    /// valid (validUntil >= date), the longest-lasting one among equals; else the base tier with
+    /// no end date. An admin's override in force replaces every grant made before it, lower or
+    /// higher (what the member earns after it counts again). Grants for tier codes the program no
+    /// longer defines are ignored.
     public static func effective(grants: [TierGrant], on date: LocalDate, program: Program) -> (tier: TierDefinition, validUntil: LocalDate?) {
+        let inForce = grants.filter { grant in grant.validUntil.map { $0 >= date } ?? true }
+        let newestOverride = inForce.lastIndex { $0.source == .override } ?? inForce.startIndex
         var best: (tier: TierDefinition, validUntil: LocalDate?) = (program.baseTier, nil)
-        for grant in grants where grant.validUntil.map({ $0 >= date }) ?? true {
+        for grant in inForce[newestOverride...] {
             guard let tier = program.tier(code: grant.tierCode) else { continue }
             if tier.rank > best.tier.rank || tier.rank == best.tier.rank && lasts(grant.validUntil, longerThan: best.validUntil) {
                 best = (tier, grant.validUntil)

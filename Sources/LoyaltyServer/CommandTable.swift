@@ -94,7 +94,7 @@ func dispatch(_ request: Request, session: inout Session, services: Services, ma
             }
         }
         if command.queuesInBatch, session.batch != nil {
-            return .reply(try queueInBatch(command, Arguments(request: request), session: &session, services: services))
+            return .reply(try queueInBatch(Arguments(request: request), session: session, services: services))
         }
         if mayDefer, let deferred = command.deferred {
             let session = session

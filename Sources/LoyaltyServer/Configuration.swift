@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var pipelinedRequestsMax = 1_024
     /// Reply bytes waiting for a slow reader; past it the server stops reading from it.
     public var outputBufferedBytesMax = 4 * 1024 * 1024
+    /// Bytes of batch lines queued on the server at once, all open batches together (a line
+    /// costs its arguments plus 4 bytes each); past it a line is told LIMIT and not queued.
+    public var batchQueueBytesMax = 256 << 20
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGraceSeconds = 10
     public var protocolLimits = ProtocolLimits.default
@@ -65,6 +68,7 @@ public struct ServerConfiguration: Sendable {
         try integer("LOYALTY_BULK_BYTES_MAX", 16...(512 << 20)) { config.protocolLimits.maxBulkBytes = $0 }
         try integer("LOYALTY_ARGUMENTS_MAX", 1...1_000_000) { config.protocolLimits.maxArguments = $0 }
         try integer("LOYALTY_BATCH_LINES_MAX", 1...10_000_000) { config.storeLimits.batchLinesMax = $0 }
+        try integer("LOYALTY_BATCH_QUEUE_BYTES_MAX", 64...(64 << 30)) { config.batchQueueBytesMax = $0 }
         try integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400)) { config.storeLimits.holdTTLSecondsMax = $0 }
         try integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512) { config.storeLimits.balanceRoundsInFlightMax = $0 }
         try integer("LOYALTY_SHUTDOWN_GRACE_SECONDS", 0...3_600) { config.shutdownGraceSeconds = $0 }

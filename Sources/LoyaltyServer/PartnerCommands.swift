@@ -23,13 +23,13 @@ let partnerCommands: [Command] = [
         switch (try args.text(1).uppercased(), args.count) {
         case ("BEGIN", 3):
             guard session.batch == nil else { throw .syntax("a batch is already open; COMMIT or ABORT it first") }
-            session.batch = OpenBatch(id: try args.clientID(2, "batch-id"))
+            session.batch = OpenBatch(id: try args.clientID(2, "batch-id"), lines: QueuedBatchLines(budget: services.batchBudget))
             return .ok
         case ("COMMIT", 2):
             guard let batch = session.batch else { throw .syntax("no batch is open") }
             // The batch ends here whatever happens: a failed COMMIT applied nothing and may be resent whole.
             session.batch = nil
-            let commit = try services.store.commit(partner: partner, batchID: batch.id, lines: batch.lines)
+            let commit = try services.store.commit(partner: partner, batchID: batch.id, lines: parsedLines(batch.lines))
             if !commit.replayed { services.metrics.batchCommitted(accrualsApplied: commit.accrualsApplied) }
             return batchSummaryReply(commit.summary)
         case ("ABORT", 2):
@@ -70,28 +70,38 @@ func parseReversal(_ args: Arguments) throws(LoyaltyError) -> (String, Int64?) {
     return (txnID, points)
 }
 
-/// ACCRUE and REVERSE between BATCH BEGIN and COMMIT: parsed now, applied at COMMIT; a line that
-/// does not parse is queued as rejected so its line number and error come back from BATCH ERRORS.
-func queueInBatch(_ command: Command, _ args: Arguments, session: inout Session, services: Services) throws(LoyaltyError) -> Reply {
-    let queued = session.batch?.lines.count ?? 0
-    guard queued < services.store.limits.batchLinesMax else {
+/// ACCRUE and REVERSE between BATCH BEGIN and COMMIT: queued as they came, parsed and applied
+/// at COMMIT.
+func queueInBatch(_ args: Arguments, session: Session, services: Services) throws(LoyaltyError) -> Reply {
+    guard let lines = session.batch?.lines else { throw .syntax("no batch is open") }
+    guard lines.count < services.store.limits.batchLinesMax else {
         throw .limit("a batch holds at most \(services.store.limits.batchLinesMax) lines")
     }
-    let line = queued + 1
-    // Kept for BATCH ERRORS even when malformed, so made storable: NUL spelled out, bad UTF-8 replaced.
-    let txnID = String(decoding: args.request.arguments[1], as: UTF8.self).replacingOccurrences(of: "\0", with: "\\x00")
-    let operation: BatchLine.Operation
-    do {
-        if command.name == "ACCRUE" {
-            let (_, member, input) = try parseAccrual(args)
-            operation = .accrue(member: member, input: input)
-        } else {
-            operation = .reverse(points: try parseReversal(args).1)
-        }
-    } catch {
-        operation = .malformed(error)
-    }
-    // Appended in place: copying the batch out and back would make queueing quadratic.
-    session.batch?.lines.append(BatchLine(line: line, txnID: txnID, operation: operation))
+    try lines.append(args.request.arguments)
     return .simple("QUEUED")
+}
+
+/// The queued lines as the store takes them. A line that does not parse is kept as rejected, so
+/// its line number and error come back from BATCH ERRORS.
+func parsedLines(_ queued: QueuedBatchLines) -> [BatchLine] {
+    var lines: [BatchLine] = []
+    lines.reserveCapacity(queued.count)
+    queued.forEach { words in
+        let args = Arguments(request: Request(arguments: words, isInline: false))
+        // Kept for BATCH ERRORS even when malformed, so made storable: NUL spelled out, bad UTF-8 replaced.
+        let txnID = String(decoding: words[1], as: UTF8.self).replacingOccurrences(of: "\0", with: "\\x00")
+        let operation: BatchLine.Operation
+        do throws(LoyaltyError) {
+            if args.request.commandName == "ACCRUE" {
+                let (_, member, input) = try parseAccrual(args)
+                operation = .accrue(member: member, input: input)
+            } else {
+                operation = .reverse(points: try parseReversal(args).1)
+            }
+        } catch {
+            operation = .malformed(error)
+        }
+        lines.append(BatchLine(line: lines.count + 1, txnID: txnID, operation: operation))
+    }
+    return lines
 }

@@ -278,6 +278,11 @@ public final class Server: @unchecked Sendable {
         if !connection.hasPending {
             connection.pending.removeAll(keepingCapacity: connection.pending.capacity <= 1_024)
             connection.pendingHead = 0
+        } else if connection.pendingHead >= Self.requestsPerTurnMax {
+            // A client that keeps its pipeline full never drains it: drop the answered requests
+            // now, or they would be kept until it stops sending.
+            connection.pending.removeFirst(connection.pendingHead)
+            connection.pendingHead = 0
         }
         return .ran(peerGone: !flush(connection))
     }

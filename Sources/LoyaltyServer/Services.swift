@@ -7,10 +7,13 @@ final class Services: Sendable {
     let store: LoyaltyStore
     let metrics: Metrics
     let configuration: ServerConfiguration
+    /// What all open batches may queue together.
+    let batchBudget: BatchQueueBudget
 
     init(store: LoyaltyStore, metrics: Metrics, configuration: ServerConfiguration) {
         self.store = store
         self.metrics = metrics
         self.configuration = configuration
+        batchBudget = BatchQueueBudget(bytesMax: configuration.batchQueueBytesMax)
     }
 }

@@ -17,7 +17,7 @@ struct Session {
 /// A batch between BATCH BEGIN and COMMIT: nothing is applied until COMMIT.
 struct OpenBatch {
     var id: String
-    var lines: [BatchLine] = []
+    let lines: QueuedBatchLines
 }
 
 /// A request's arguments, decoded and validated on demand into typed errors.

@@ -164,15 +164,19 @@ extension LoyaltyStore {
             throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
         }
         return try staleRead { conn in
-            guard try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).first != nil else {
-                throw LoyaltyError.notFound("no member \(number)")
-            }
-            return try conn.query("""
-                SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
-                       kind, points, qualifying, source, reference
-                FROM ledger_entries WHERE member_number = $1 AND ($2::bigint IS NULL OR entry_id < $2)
-                ORDER BY entry_id DESC LIMIT $3
-                """, [number, before.map(String.init), String(limit)]).rows.map { row in
+            // One round trip: no row at all is an unknown member, one row of NULLs a member without entries.
+            let rows = try conn.query("""
+                SELECT e.entry_id, to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
+                       e.kind, e.points, e.qualifying, e.source, e.reference
+                FROM members m
+                LEFT JOIN LATERAL (SELECT entry_id, posted_at, kind, points, qualifying, source, reference FROM ledger_entries l
+                                   WHERE l.member_number = m.member_number AND ($2::bigint IS NULL OR l.entry_id < $2)
+                                   ORDER BY l.entry_id DESC LIMIT $3) e ON true
+                WHERE m.member_number = $1
+                ORDER BY e.entry_id DESC
+                """, [number, before.map(String.init), String(limit)]).rows
+            guard !rows.isEmpty else { throw LoyaltyError.notFound("no member \(number)") }
+            return try rows.filter { $0["entry_id"] != nil }.map { row in
                 StatementEntry(entryID: try row.int64("entry_id"), postedAt: try row.string("posted_at"), kind: try row.string("kind"),
                                points: try row.int64("points"), qualifying: try row.int64("qualifying"),
                                source: try row.string("source"), reference: try row.string("reference"))

@@ -58,7 +58,8 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is pending; returns the names applied. Serialized across processes by an advisory lock.
-    public func migrate(_ conn: Connection) throws -> [String] {
+    /// With an actor, what was applied is in the audit trail (once the trail's own migration is in).
+    public func migrate(_ conn: Connection, actor: Principal? = nil) throws -> [String] {
         // Held across creating the bookkeeping table too, so instances starting together on an
         // empty database do not race to create it.
         _ = try conn.query("SELECT pg_advisory_lock(7480001)")
@@ -66,6 +67,13 @@ public struct Migrator: Sendable {
         try Self.ensureTable(conn)
         return try conn.transaction { conn in
             let applied = try Self.applied(conn)
+            // A file numbered below one already applied was written against an older schema:
+            // applying it now would run it out of order on this database and in order on a new one.
+            if let newest = applied.keys.max(),
+               let late = migrations.first(where: { $0.version < newest && applied[$0.version] == nil }) {
+                throw LoyaltyError.conflict("migration \(late.name) is numbered below \(applied[newest]?.name ?? String(newest)), "
+                                            + "which is already applied; renumber it after the newest")
+            }
             var done: [String] = []
             for migration in migrations {
                 let checksum = try Self.checksum(conn, migration.sql)
@@ -81,6 +89,9 @@ public struct Migrator: Sendable {
                 _ = try conn.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                                    [String(migration.version), migration.name, checksum])
                 done.append(migration.name)
+            }
+            if let actor, !done.isEmpty {
+                try Audit.record(conn, actor: actor, action: "migrate", details: ["applied": done.joined(separator: ",")])
             }
             return done
         }

@@ -54,19 +54,21 @@ extension LoyaltyStore {
                        target: RedemptionTarget) throws(LoyaltyError) -> SpendReceipt {
         let program = try program()
         let today = try today()
-        let (points, rewardCode, quantity): (Int64, String?, Int)
+        let (rewardCode, quantity, plainPoints): (String?, Int, Int64?)
         switch target {
         case .reward(let code, let qty):
-            guard let reward = program.reward(code: code) else { throw .notFound("no reward \(code)") }
             guard (1...limits.redeemQuantityMax).contains(qty) else { throw .invalid("quantity must be 1-\(limits.redeemQuantityMax)") }
-            (points, rewardCode, quantity) = (reward.points * Int64(qty), reward.code, qty)
+            (rewardCode, quantity, plainPoints) = (code, qty, nil)
         case .points(let n):
             guard n > 0 else { throw .invalid("points must be positive") }
-            (points, rewardCode, quantity) = (n, nil, 1)
+            (rewardCode, quantity, plainPoints) = (nil, 1, n)
         }
-        let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(rewardCode == nil ? points : Int64(quantity))"
+        let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(plainPoints ?? Int64(quantity))"
+        // The reward is looked up after the replay check: a resend gets its stored reply even
+        // when the reward has left the catalog since.
         return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
                          fingerprint: fingerprint) { conn, locked in
+            let points = try plainPoints ?? Self.rewardPoints(program, code: rewardCode ?? "", quantity: quantity)
             try locked.require(points)
             let id = try Self.nextID(conn, prefix: "RD")
             _ = try conn.query("""
@@ -81,6 +83,11 @@ extension LoyaltyStore {
                 """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description])
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
+    }
+
+    private static func rewardPoints(_ program: Program, code: String, quantity: Int) throws(LoyaltyError) -> Int64 {
+        guard let reward = program.reward(code: code) else { throw .notFound("no reward \(code)") }
+        return reward.points * Int64(quantity)
     }
 
     /// Sets points aside for `ttlSeconds`; they lapse back to available on their own at expiry.
@@ -203,19 +210,25 @@ extension LoyaltyStore {
                          fingerprint: "TRANSFER|\(from)|\(to)|\(points)", alsoLock: to) { conn, locked in
             try locked.require(points)
             let id = try Self.nextID(conn, prefix: "TR")
-            _ = try conn.query("""
-                WITH t AS (
-                    INSERT INTO transfers (from_member, transfer_id, to_member, points, principal) VALUES ($1, $3, $2, $4, $5)
-                ), e AS (
-                    INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
-                    VALUES ($1, 'transfer_out', -$4::bigint, $6, $5, $3), ($2, 'transfer_in', $4::bigint, $6, $5, $3)
-                )
-                UPDATE members SET balance = balance + CASE WHEN member_number = $1 THEN -$4::bigint ELSE $4::bigint END,
-                                   last_activity = greatest(last_activity, $6::date)
-                WHERE member_number IN ($1, $2)
-                """, [from, to, id, String(points), principal.description, today.description])
+            try Self.postTransfer(conn, from: from, to: to, transferID: id, points: points, principal: principal, today: today)
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
+    }
+
+    /// The transfer record, its two ledger entries and both balances; the caller holds both row locks.
+    static func postTransfer(_ conn: Connection, from: String, to: String, transferID: String, points: Int64,
+                             principal: Principal, today: LocalDate) throws {
+        _ = try conn.query("""
+            WITH t AS (
+                INSERT INTO transfers (from_member, transfer_id, to_member, points, principal) VALUES ($1, $3, $2, $4, $5)
+            ), e AS (
+                INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+                VALUES ($1, 'transfer_out', -$4::bigint, $6, $5, $3), ($2, 'transfer_in', $4::bigint, $6, $5, $3)
+            )
+            UPDATE members SET balance = balance + CASE WHEN member_number = $1 THEN -$4::bigint ELSE $4::bigint END,
+                               last_activity = greatest(last_activity, $6::date)
+            WHERE member_number IN ($1, $2)
+            """, [from, to, transferID, String(points), principal.description, today.description])
     }
 
     /// An admin's correction of a member's points, with its reason in the ledger and the audit trail.

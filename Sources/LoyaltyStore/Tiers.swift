@@ -54,6 +54,12 @@ enum TierKeeper {
         var reason = "\(totals.points) qualifying \(program.pointsName)"
         if program.countsQualifyingActivities { reason += " and \(totals.activities) qualifying activities" }
         reason += " in \(window.lowerBound)..\(window.upperBound)"
+        func grantEarned() throws {
+            _ = try conn.query("""
+                INSERT INTO tier_grants (member_number, tier_code, source, period_start, valid_until, reason)
+                VALUES ($1, $2, 'qualified', $3, $4, $5)
+                """, [member, earned.code, window.lowerBound.description, validUntil.description, reason])
+        }
         switch (grants.first { $0.periodStart == window.lowerBound }, earned.rank) {
         case (nil, 0):
             return
@@ -68,14 +74,14 @@ enum TierKeeper {
                 (program.tier(code: grant.tierCode)?.rank ?? 0) >= earned.rank && grant.validUntil >= validUntil
             }
             guard !covered else { return }
-            _ = try conn.query("""
-                INSERT INTO tier_grants (member_number, tier_code, source, period_start, valid_until, reason)
-                VALUES ($1, $2, 'qualified', $3, $4, $5)
-                """, [member, earned.code, window.lowerBound.description, validUntil.description, reason])
+            try grantEarned()
         case (let grant?, _):
             guard grant.tierCode != earned.code else { return }
-            _ = try conn.query("UPDATE tier_grants SET tier_code = $3, reason = $4 WHERE member_number = $1 AND grant_id = $2",
-                               [member, grant.grantID, earned.code, reason])
+            // A new grant rather than an edit: grants are ordered by when they were made, and one
+            // earned after an admin's override counts over it.
+            _ = try conn.query("UPDATE tier_grants SET revoked_at = now(), reason = $3 WHERE member_number = $1 AND grant_id = $2",
+                               [member, grant.grantID, "\(reason): now \(earned.code)"])
+            try grantEarned()
         }
     }
 
@@ -116,16 +122,22 @@ enum TierKeeper {
     // MARK: - Set-based steps over a range of members [first, last]
 
     /// Program tiers, each member's best grant in force on $5 (highest rank, then the longest
-    /// lasting, no end first: `TierStatus.effective` in SQL), and the members whose cached tier
-    /// differs from it. Parameters: $1 first, $2 last, $3 tier codes, $4 ranks, $5 as-of, $6 base code.
+    /// lasting, no end first, among the newest override in force and the grants made after it:
+    /// `TierStatus.effective` in SQL), and the members whose cached tier differs from it.
+    /// Parameters: $1 first, $2 last, $3 tier codes, $4 ranks, $5 as-of, $6 base code.
     private static let staleMembersCTEs = """
         WITH program_tiers AS (
             SELECT * FROM unnest($3::text[], $4::int[]) AS t(code, rank)
+        ), newest_override AS (
+            SELECT member_number, max(grant_id) AS grant_id FROM tier_grants
+            WHERE member_number BETWEEN $1 AND $2 AND source = 'override' AND revoked_at IS NULL AND valid_until >= $5::date
+            GROUP BY member_number
         ), best AS (
             SELECT DISTINCT ON (g.member_number) g.member_number, g.tier_code, g.valid_until, g.reason
             FROM tier_grants g JOIN program_tiers t ON t.code = g.tier_code
+                 LEFT JOIN newest_override o ON o.member_number = g.member_number
             WHERE g.member_number BETWEEN $1 AND $2 AND g.revoked_at IS NULL
-              AND (g.valid_until IS NULL OR g.valid_until >= $5::date)
+              AND (g.valid_until IS NULL OR g.valid_until >= $5::date) AND g.grant_id >= coalesce(o.grant_id, 0)
             ORDER BY g.member_number, t.rank DESC, g.valid_until DESC NULLS FIRST
         ), stale AS (
             SELECT m.member_number, m.xmin AS row_version, m.tier_code AS from_tier, m.tier_until AS from_until,

@@ -28,6 +28,28 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible, Sendable {
     }
 }
 
+extension RESPValue {
+    /// The fields of an array reply; nil for any other reply.
+    public var fields: [RESPValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// The text of a bulk or simple reply.
+    public var text: String? {
+        switch self {
+        case .bulk(let s), .simple(let s): return s
+        default: return nil
+        }
+    }
+
+    /// The value of an integer reply.
+    public var integer: Int64? {
+        if case .integer(let n) = self { return n }
+        return nil
+    }
+}
+
 /// A plain TCP client that sends whatever bytes a test wants (inline lines as `nc` would, RESP,
 /// garbage) and reads RESP replies back. Blocking, with a timeout.
 public final class RawClient {

@@ -11,6 +11,13 @@ public final class Connection {
     public static let preparedStatementsMax = 512
     /// Used unless the conninfo names its own `connect_timeout`; libpq's default is to wait forever.
     static let connectTimeoutSecondsDefault = 10
+    /// TCP settings used unless the conninfo names its own: a server or network that vanishes
+    /// without a word (a dropped route, a powered-off host) is noticed in about 30 s instead of
+    /// the kernel's two hours of keepalive silence and fifteen minutes of retransmissions.
+    static let tcpDefaults: [(keyword: String, value: String)] = [
+        ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"), ("keepalives_count", "4"),
+        ("tcp_user_timeout", "30000"),
+    ]
 
     /// nil once closed.
     private(set) var handle: OpaquePointer?
@@ -19,12 +26,14 @@ public final class Connection {
     /// Connects with `conninfo` as given to libpq (keyword/value string or URI).
     ///
     /// `client_encoding` is always UTF8, since values are decoded as Swift strings; a
-    /// `connect_timeout` of 10 seconds applies unless `conninfo` sets one.
+    /// `connect_timeout` of 10 seconds and the TCP keepalive settings of `tcpDefaults` apply
+    /// unless `conninfo` sets its own.
     public init(conninfo: String) throws(PostgresError) {
-        // Processed in order: the default timeout first so conninfo can override it, the
-        // encoding last so nothing can.
-        let keywords = try ParameterBuffer(["connect_timeout", "dbname", "client_encoding", nil])
-        let values = try ParameterBuffer(["\(Self.connectTimeoutSecondsDefault)", conninfo, "UTF8", nil])
+        // Processed in order: the defaults first so conninfo can override them, the encoding
+        // last so nothing can.
+        let defaults = [("connect_timeout", "\(Self.connectTimeoutSecondsDefault)")] + Self.tcpDefaults
+        let keywords = try ParameterBuffer(defaults.map(\.0) + ["dbname", "client_encoding", nil])
+        let values = try ParameterBuffer(defaults.map(\.1) + [conninfo, "UTF8", nil])
         guard let handle = PQconnectdbParams(keywords.values, values.values, 1) else {
             throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
@@ -68,6 +77,19 @@ public final class Connection {
     var hasUnreadInput: Bool {
         var descriptor = pollfd(fd: PQsocket(live), events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, 0) != 0
+    }
+
+    /// The value libpq connected with for a conninfo keyword (`keepalives_idle`, `host`, ...);
+    /// nil when it is unset or unknown.
+    public func connectionOption(_ keyword: String) -> String? {
+        guard let options = PQconninfo(live) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
     }
 
     /// The server's version as an integer, e.g. 150004 for 15.4.

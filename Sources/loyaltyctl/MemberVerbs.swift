@@ -39,6 +39,14 @@ let memberVerbs: [Verb] = [
                                       actor: context.actor)
         print("member closed")
     },
+    Verb(words: ["member", "merge"], usage: "member merge DUPLICATE KEPT --reason R",
+         summary: "fold a duplicate account into the kept one: points, qualifying points and tier status move; the duplicate is closed as merged",
+         valued: ["reason"]) { context, args in
+        try args.expectPositionals(2)
+        let duplicate = try args.positional(0, "DUPLICATE"), kept = try args.positional(1, "KEPT")
+        let receipt = try context.store.mergeMember(duplicate, into: kept, reason: try args.required("reason"), actor: context.actor)
+        print("merged \(duplicate) into \(kept) (\(receipt.mergeID)): \(receipt.points) points, \(receipt.qualifying) qualifying")
+    },
     Verb(words: ["points", "adjust"], usage: "points adjust NUMBER (+N|-N) --reason R",
          summary: "credit or debit points by hand (never below zero available)", valued: ["reason"]) { context, args in
         try args.expectPositionals(2)
@@ -52,7 +60,7 @@ let memberVerbs: [Verb] = [
         print("adjusted \(deltaText); balance \(balance)")
     },
     Verb(words: ["tier", "set"], usage: "tier set NUMBER TIER --until YYYY-MM-DD --reason R",
-         summary: "override a member's tier until a date", valued: ["until", "reason"]) { context, args in
+         summary: "set a member's tier until a date, up or down (what it earns afterwards still counts)", valued: ["until", "reason"]) { context, args in
         try args.expectPositionals(2)
         let untilText = try args.required("until")
         guard let until = LocalDate(untilText) else { throw UsageError(message: "--until must be YYYY-MM-DD") }

@@ -53,32 +53,29 @@ let reportVerbs: [Verb] = [
         let score = try context.store.rfmMember(number: number, asOf: options.asOf)
         try options.emit(ReportTables.rfmMember(score, currency: try context.store.program().currency), chart: nil)
     },
-    Verb(words: ["report", "pareto"], usage: "report pareto \(ReportOptions.usage)",
-         summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
-         valued: ReportOptions.valued) { context, args in
-        let options = try ReportOptions(args)
-        let report = try context.store.paretoReport(asOf: options.asOf)
-        try options.emit(ReportTables.pareto(report)) { ReportCharts.pareto(report) }
-    },
-    Verb(words: ["report", "liability"], usage: "report liability \(ReportOptions.usage)",
-         summary: "points outstanding, held and expiring within 30/60/90 days by tier; breakage; outstanding over time",
-         valued: ReportOptions.valued) { context, args in
-        let options = try ReportOptions(args)
-        let report = try context.store.liabilityReport(asOf: options.asOf)
-        try options.emit(ReportTables.liability(report)) { ReportCharts.liability(report) }
-    },
-    Verb(words: ["report", "tiers"], usage: "report tiers \(ReportOptions.usage)",
-         summary: "members per tier, upgrade candidates (within 10 % of the next threshold), tiers lapsing within 90 days",
-         valued: ReportOptions.valued) { context, args in
-        let options = try ReportOptions(args)
-        let report = try context.store.tierReport(asOf: options.asOf)
-        try options.emit(ReportTables.tiers(report)) { ReportCharts.tiers(report) }
-    },
-    Verb(words: ["report", "settlement"], usage: "report settlement \(ReportOptions.usage)",
-         summary: "per partner and posting month: accruals, points issued and reversed, amount owed at the partner's price",
-         valued: ReportOptions.valued) { context, args in
-        let options = try ReportOptions(args)
-        let report = try context.store.settlementReport(asOf: options.asOf)
-        try options.emit(ReportTables.settlement(report)) { ReportCharts.settlement(report) }
-    },
+    reportVerb("pareto",
+               summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
+               make: { try $0.paretoReport(asOf: $1) }, table: ReportTables.pareto, chart: ReportCharts.pareto),
+    reportVerb("liability",
+               summary: "points outstanding, held and expiring within 30/60/90 days by tier; breakage; outstanding over time",
+               make: { try $0.liabilityReport(asOf: $1) }, table: ReportTables.liability, chart: ReportCharts.liability),
+    reportVerb("tiers",
+               summary: "members per tier, upgrade candidates (within 10 % of the next threshold), tiers lapsing within 90 days",
+               make: { try $0.tierReport(asOf: $1) }, table: ReportTables.tiers, chart: ReportCharts.tiers),
+    reportVerb("settlement",
+               summary: "per partner and posting month: accruals, points issued and reversed, amount owed at the partner's price",
+               make: { try $0.settlementReport(asOf: $1) }, table: ReportTables.settlement, chart: ReportCharts.settlement),
 ]
+
+/// A report verb that takes only the common report options and always has a chart.
+private func reportVerb<Report>(_ name: String, summary: String,
+                                make: @escaping @Sendable (LoyaltyStore, LocalDate?) throws -> Report,
+                                table: @escaping @Sendable (Report) -> ReportTable,
+                                chart: @escaping @Sendable (Report) -> String) -> Verb {
+    Verb(words: ["report", name], usage: "report \(name) \(ReportOptions.usage)", summary: summary,
+         valued: ReportOptions.valued) { context, args in
+        let options = try ReportOptions(args)
+        let report = try make(context.store, options.asOf)
+        try options.emit(table(report)) { chart(report) }
+    }
+}

@@ -8,7 +8,7 @@ let setupVerbs: [Verb] = [
          summary: "apply pending Migrations/ in order; a no-op when none are pending", valued: ["migrations"]) { context, args in
         try args.expectPositionals(0)
         let migrator = try Migrator(directory: Migrator.locateDirectory(explicit: args.options["migrations"]))
-        let applied = try context.withConnection { try migrator.migrate($0) }
+        let applied = try context.withConnection { try migrator.migrate($0, actor: context.actor) }
         print(applied.isEmpty ? "migrate: up to date (\(migrator.migrations.count) migrations)"
                               : "migrate: applied \(applied.joined(separator: ", "))")
     },

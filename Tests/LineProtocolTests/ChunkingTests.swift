@@ -1,4 +1,5 @@
 import LineProtocol
+import LoyaltyTesting
 import XCTest
 
 /// Random valid streams decode to what was encoded, however the bytes are split.

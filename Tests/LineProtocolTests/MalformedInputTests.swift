@@ -1,4 +1,5 @@
 import LineProtocol
+import LoyaltyTesting
 import XCTest
 
 /// Framing errors: the decoder throws a `.syntax` error and is poisoned, whatever the chunking.

@@ -1,4 +1,5 @@
 import LineProtocol
+import LoyaltyTesting
 import XCTest
 
 /// What a stream decodes to: the requests returned, then the error that stopped decoding, if any.
@@ -111,17 +112,4 @@ func syntaxError(_ detail: String) -> ProtocolError {
 
 func limitError(_ message: String) -> ProtocolError {
     ProtocolError(kind: .limit, message: message)
-}
-
-/// Deterministic generator so random chunkings and streams are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -26,15 +26,28 @@ final class TierStatusTests: XCTestCase {
 
     func testBestStillValidGrantWinsAndLapsesToTheNextBest() {
         let grants = [
+            TierGrant(tierCode: "PREMIER_EXECUTIVE", validUntil: date("2026-12-31"), source: .override),
             TierGrant(tierCode: "PREMIER", validUntil: date("2029-02-28"), source: .qualified),
             TierGrant(tierCode: "1K", validUntil: date("2028-02-29"), source: .qualified),
-            TierGrant(tierCode: "PREMIER_EXECUTIVE", validUntil: date("2026-12-31"), source: .override),
         ]
         XCTAssertEqual(effective(grants, on: "2026-12-31").0, "1K")
         XCTAssertEqual(effective(grants, on: "2028-02-29").1, date("2028-02-29"))
         XCTAssertEqual(effective(grants, on: "2028-03-01").0, "PREMIER")
         XCTAssertEqual(effective(grants, on: "2028-03-01").1, date("2029-02-28"))
         XCTAssertEqual(effective(grants, on: "2029-03-01").0, "MEMBER")
+    }
+
+    func testAnOverrideInForceReplacesTheGrantsMadeBeforeItDownwardsToo() {
+        let grants = [
+            TierGrant(tierCode: "1K", validUntil: date("2028-02-29"), source: .qualified),
+            TierGrant(tierCode: "PREMIER", validUntil: date("2026-12-31"), source: .override),
+        ]
+        XCTAssertEqual(effective(grants, on: "2026-12-31").0, "PREMIER")
+        // Once it ends, the grants it replaced are in force again.
+        XCTAssertEqual(effective(grants, on: "2027-01-01").0, "1K")
+        // A grant earned after the override counts as usual.
+        let earnedLater = grants + [TierGrant(tierCode: "PREMIER_EXECUTIVE", validUntil: date("2029-02-28"), source: .qualified)]
+        XCTAssertEqual(effective(earnedLater, on: "2026-12-31").0, "PREMIER_EXECUTIVE")
     }
 
     func testAmongEqualTiersTheLongestLastingIsReported() {

@@ -169,6 +169,35 @@ final class BatchTests: EndToEndTestCase {
         XCTAssertEqual(try connect(as: "agent:demo", port: small.port).call(["BALANCE", "M1"]), .integer(9))
     }
 
+    func testQueuedLinesOfAllOpenBatchesShareTheServersByteBudget() throws {
+        // A queued line costs 1 byte plus each argument's bytes and 4: 68 for these, so 204 is three lines.
+        let line = { (txn: String) in ["ACCRUE", txn, "M1", Self.today, "amount=1.00", "currency=USD"] }
+        XCTAssertEqual(1 + line("a1").reduce(0) { $0 + 4 + $1.utf8.count }, 68)
+        let small = try ServerProcess(database: database, environment: ["LOYALTY_BATCH_QUEUE_BYTES_MAX": "204"])
+        let hotel = try connect(as: "HOTELCO", port: small.port), card = try connect(as: "CARDCO", port: small.port)
+        XCTAssertEqual(try hotel.call(["BATCH", "BEGIN", "h1"]), .simple("OK"))
+        XCTAssertEqual(try card.call(["BATCH", "BEGIN", "c1"]), .simple("OK"))
+        XCTAssertEqual(try hotel.call(line("a1")), .simple("QUEUED"))
+        XCTAssertEqual(try card.call(line("b1")), .simple("QUEUED"))
+        XCTAssertEqual(try hotel.call(line("a2")), .simple("QUEUED"), "204 bytes is on the edge")
+        let refused = "LIMIT batches queued on this server hold 204 bytes at most; commit or abort one and resend"
+        XCTAssertEqual(try card.call(line("b2")), .error(refused))
+        XCTAssertEqual(try hotel.call(line("a3")), .error(refused))
+        XCTAssertTrue(try card.call(["INFO", "stats"]).text?.contains("batch_queued_bytes:204") == true)
+        // The hotel's batch ends: its bytes are free for the card's.
+        XCTAssertEqual(try hotel.call(["BATCH", "COMMIT"]), .array([.bulk("h1"), .integer(2), .integer(0), .integer(0)]))
+        XCTAssertEqual(try card.call(line("b2")), .simple("QUEUED"))
+        XCTAssertEqual(try card.call(["BATCH", "COMMIT"]), .array([.bulk("c1"), .integer(2), .integer(0), .integer(0)]))
+        // A batch left open by a connection that goes away gives its bytes back too.
+        var gone: RawClient? = try connect(as: "DINECO", port: small.port)
+        XCTAssertEqual(try gone?.call(["BATCH", "BEGIN", "d1"]), .simple("OK"))
+        for txn in ["d1", "d2", "d3"] { XCTAssertEqual(try gone?.call(line(txn)), .simple("QUEUED")) }
+        gone = nil
+        try waitUntil("the closed connection's batch is discarded") {
+            try card.call(["INFO", "stats"]).text?.contains("batch_queued_bytes:0") == true
+        }
+    }
+
     func testTenThousandLinesThroughRedisCLIPipeAreAppliedOnce() throws {
         let count = 10_000
         let lines = (0..<count).map { ["ACCRUE", "p\($0)", "M\($0 % 3 + 1)", Self.today, "amount=1.00", "currency=USD"] }

@@ -26,17 +26,11 @@ class EndToEndTestCase: XCTestCase {
         super.tearDown()
     }
 
-    func secret(_ principal: String) throws -> String {
-        try XCTUnwrap(database.credentials[principal], "the demo issues no secret for \(principal)")
-    }
+    func secret(_ principal: String) throws -> String { try database.secret(principal) }
 
     /// A raw connection, signed in as `principal` when one is given.
     func connect(as principal: String? = nil, port: UInt16? = nil) throws -> RawClient {
-        let client = try RawClient(port: port ?? server.port)
-        if let principal {
-            XCTAssertEqual(try client.call(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
-        }
-        return client
+        try RawClient.signedIn(port: port ?? server.port, as: principal, database: database)
     }
 
     /// `redis-cli` as a partner's engineer would run it; its raw (piped) output.
@@ -61,13 +55,7 @@ class EndToEndTestCase: XCTestCase {
     /// Today and nearby days in the demo program's zone (UTC), as the server's clock sees them.
     static var today: String { day(0) }
 
-    static func day(_ offset: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
-    }
+    static func day(_ offset: Int) -> String { DemoCalendar.day(offset) }
 }
 
 extension RawClient {

@@ -187,13 +187,4 @@ final class OperationsTests: EndToEndTestCase {
         }
         return fields
     }
-
-    private func waitUntil(_ what: String, seconds: Double = 5, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(50_000)
-        }
-        throw UnexpectedReply("timed out waiting until \(what)")
-    }
 }

@@ -25,10 +25,10 @@ final class MigratorTests: StoreTestCase {
         return folder.appendingPathComponent(name)
     }
 
-    private func migrate() throws -> [String] {
+    private func migrate(actor: Principal? = nil) throws -> [String] {
         let conn = try database.connect()
         defer { conn.close() }
-        return try Migrator(directory: folder.path).migrate(conn)
+        return try Migrator(directory: folder.path).migrate(conn, actor: actor)
     }
 
     private func status() throws -> [MigrationStatus] {
@@ -79,5 +79,28 @@ final class MigratorTests: StoreTestCase {
     func testAFileNotNamedByNumberIsAnError() throws {
         try "SELECT 1;\n".write(to: folder.appendingPathComponent("extra.sql"), atomically: true, encoding: .utf8)
         XCTAssertLoyaltyError(try Migrator(directory: folder.path), .invalid)
+    }
+
+    func testAFileNumberedBelowTheNewestAppliedIsRefusedAndNothingIsApplied() throws {
+        let newest = try XCTUnwrap(status().last?.version)
+        let gap = try XCTUnwrap((1..<newest).first { version in !(try status().contains { $0.version == version }) },
+                               "Migrations/ has no free number below the newest")
+        try "CREATE TABLE written_late (id int);\n".write(to: folder.appendingPathComponent(String(format: "%04d_written_late.sql", gap)),
+                                                      atomically: true, encoding: .utf8)
+        try "CREATE TABLE should_not_exist (id int);\n".write(to: folder.appendingPathComponent("0999_new.sql"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try migrate()) { error in
+            XCTAssertEqual((error as? LoyaltyError)?.code, .conflict)
+            XCTAssertTrue((error as? LoyaltyError)?.message.contains("written_late is numbered below") == true, "\(error)")
+        }
+        XCTAssertEqual(try sql("SELECT to_regclass('written_late') IS NULL AND to_regclass('should_not_exist') IS NULL AS absent")
+            .first?["absent"], "t")
+    }
+
+    func testWhatAnActorMigratesIsInTheAuditTrail() throws {
+        try "CREATE TABLE added_later (id int);\n".write(to: folder.appendingPathComponent("0999_added_later.sql"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try migrate(actor: .admin(user: "ops")), ["0999_added_later"])
+        XCTAssertEqual(try migrate(actor: .admin(user: "ops")), [])
+        let rows = try sql("SELECT actor, details->>'applied' AS applied FROM audit_log WHERE action = 'migrate'").rows
+        XCTAssertEqual(rows.map { [$0["actor"], $0["applied"]] }, [["admin:ops", "0999_added_later"]])
     }
 }

@@ -119,4 +119,18 @@ final class RedemptionTests: StoreTestCase {
         XCTAssertLoyaltyError(try redeem("r2", .points(1_000)), .closed)
         XCTAssertEqual(try store.member(number: "M1").balance, 18_000)
     }
+
+    func testAReplayAfterTheRewardLeftTheCatalogStillGetsItsOriginalReply() throws {
+        let redemption = try redeem("r1", .reward(code: "GIFT-50", quantity: 1))
+        _ = try sql("""
+            UPDATE program_settings SET value = jsonb_set(value, '{rewards}',
+                (SELECT jsonb_agg(r) FROM jsonb_array_elements(value->'rewards') r WHERE r->>'code' <> 'GIFT-50'))
+            WHERE key = 'program'
+            """)
+        try store.reloadProgram()
+        XCTAssertEqual(try redeem("r1", .reward(code: "GIFT-50", quantity: 1)), redemption)
+        // A new request for it is refused, and costs nothing.
+        XCTAssertLoyaltyError(try redeem("r2", .reward(code: "GIFT-50", quantity: 1)), .notFound)
+        XCTAssertEqual(try available("M1"), 20_000 - redemption.points)
+    }
 }

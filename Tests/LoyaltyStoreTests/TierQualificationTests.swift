@@ -128,4 +128,21 @@ final class TierQualificationTests: TierTestCase {
         XCTAssertEqual(try store.evaluateTiers(asOf: day("2026-10-01")).membersChanged, 1)
         XCTAssertEqual(try tier("M3").code, "MEMBER")
     }
+
+    func testAnOverrideToALowerTierWinsUntilItEndsAndTierEarnedAfterItCounts() throws {
+        try fly("t1", "M1", miles: 30_000, on: "2026-06-10")
+        XCTAssertEqual(try tier("M1").code, "PREMIER")
+        try store.setTier(number: "M1", tierCode: "MEMBER", until: day("2026-09-30"), reason: "fraud review", actor: .admin(user: "t"))
+        XCTAssertEqual(try tier("M1").code, "MEMBER")
+        XCTAssertEqual(try tier("M1").until, "2026-09-30")
+        XCTAssertEqual(try store.evaluateTiers(asOf: day("2026-09-30")).membersChanged, 0, "the nightly run keeps the override")
+        XCTAssertEqual(try store.evaluateTiers(asOf: day("2026-10-01")).membersChanged, 1)
+        XCTAssertEqual(try tier("M1").code, "PREMIER", "what the override replaced is in force again")
+
+        try store.setTier(number: "M1", tierCode: "MEMBER", until: day("2026-12-31"), reason: "second review", actor: .admin(user: "t"))
+        XCTAssertEqual(try tier("M1").code, "MEMBER")
+        try fly("t2", "M1", miles: 25_000)
+        XCTAssertEqual(try tier("M1").code, "PREMIER_EXECUTIVE", "earned after the override: it counts")
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
 }

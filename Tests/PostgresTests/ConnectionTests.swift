@@ -2,6 +2,19 @@ import Postgres
 import XCTest
 
 final class ConnectionTests: DatabaseTestCase {
+    func testTCPKeepalivesAreOnByDefaultAndTheConninfoCanSetItsOwn() throws {
+        XCTAssertEqual(connection.connectionOption("keepalives_idle"), "10")
+        XCTAssertEqual(connection.connectionOption("tcp_user_timeout"), "30000")
+        XCTAssertEqual(connection.connectionOption("connect_timeout"), "10")
+        let own = try Connection(conninfo: database.conninfo + (database.conninfo.contains("?") ? "&" : "?")
+                                 + "keepalives_idle=77&connect_timeout=3")
+        defer { own.close() }
+        XCTAssertEqual(own.connectionOption("keepalives_idle"), "77")
+        XCTAssertEqual(own.connectionOption("connect_timeout"), "3")
+        XCTAssertEqual(own.connectionOption("keepalives_interval"), "5")
+        XCTAssertNil(own.connectionOption("no_such_option"))
+    }
+
     func testParametersRoundTripIncludingNullUnicodeAndSQLText() throws {
         let tricky = "'); DROP TABLE notes; --"
         let unicode = "héllo wörld 🌍 日本語"

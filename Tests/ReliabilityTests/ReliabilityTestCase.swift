@@ -46,17 +46,11 @@ class ReliabilityTestCase: XCTestCase {
         super.tearDown()
     }
 
-    func secret(_ principal: String) throws -> String {
-        try XCTUnwrap(database.credentials[principal], "the demo issues no secret for \(principal)")
-    }
+    func secret(_ principal: String) throws -> String { try database.secret(principal) }
 
     /// A raw connection, signed in as `principal` when one is given.
     func connect(as principal: String? = nil, port: UInt16? = nil) throws -> RawClient {
-        let client = try RawClient(port: port ?? server.port)
-        if let principal {
-            XCTAssertEqual(try client.call(["AUTH", principal, try secret(principal)]), .simple("OK"), "AUTH \(principal)")
-        }
-        return client
+        try RawClient.signedIn(port: port ?? server.port, as: principal, database: database)
     }
 
     /// Rows of a query on the test's database, each as text columns.
@@ -82,23 +76,7 @@ class ReliabilityTestCase: XCTestCase {
     /// across midnight UTC may see the claim window move; none runs that long.)
     static let today = day(0)
 
-    static func day(_ offset: Int) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
-    }
-
-    /// Waits until `condition` holds, or fails after `seconds`.
-    func waitUntil(_ what: String, seconds: Double = 10, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(20_000)
-        }
-        throw Unexpected("timed out after \(seconds) s waiting until \(what)")
-    }
+    static func day(_ offset: Int) -> String { DemoCalendar.day(offset) }
 }
 
 extension RawClient {
@@ -124,28 +102,6 @@ func resp(_ words: [[UInt8]]) -> [UInt8] {
 }
 
 func resp(_ words: [String]) -> [UInt8] { resp(words.map { Array($0.utf8) }) }
-
-extension RESPValue {
-    /// The fields of an array reply; nil for any other reply.
-    var fields: [RESPValue]? {
-        if case .array(let items) = self { return items }
-        return nil
-    }
-
-    /// The text of a bulk or simple reply.
-    var text: String? {
-        switch self {
-        case .bulk(let s), .simple(let s): return s
-        default: return nil
-        }
-    }
-
-    /// The value of an integer reply.
-    var integer: Int64? {
-        if case .integer(let n) = self { return n }
-        return nil
-    }
-}
 
 /// Something a test did not expect to see.
 struct Unexpected: Error, CustomStringConvertible {
