@@ -29,12 +29,12 @@ func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
         digitCount += 1
         probe /= 10
     }
-    let start = buffer.count
-    buffer.append(contentsOf: repeatElement(ASCII.zero, count: digitCount))
-    var index = start + digitCount - 1
+    // Digits most significant first, without a temporary buffer.
+    var divisor: UInt64 = 1
+    for _ in 1..<digitCount { divisor *= 10 }
     repeat {
-        buffer[index] = ASCII.zero + UInt8(magnitude % 10)
-        magnitude /= 10
-        index -= 1
-    } while magnitude > 0
+        buffer.append(ASCII.zero + UInt8(magnitude / divisor))
+        magnitude %= divisor
+        divisor /= 10
+    } while divisor > 0
 }

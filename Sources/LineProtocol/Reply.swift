@@ -12,6 +12,9 @@ public enum Reply: Sendable, Equatable {
     case null
     /// `*n` followed by `n` replies.
     case array([Reply])
+    /// A reply already in wire form, written with `RESPWriter`: for large replies (a statement of
+    /// a thousand entries), which would cost an allocation per value as a tree of `Reply`.
+    case encoded([UInt8])
 
     /// A bulk reply holding the UTF-8 bytes of `string`.
     public static func bulk(_ string: String) -> Reply { .bulk(Array(string.utf8)) }
@@ -28,7 +31,7 @@ public enum Reply: Sendable, Equatable {
         case .simple(let text):
             buffer.append(UInt8(ascii: "+"))
             appendSingleLine(text, to: &buffer)
-            buffer.append(contentsOf: crlf)
+            appendCRLF(to: &buffer)
         case .error(let code, let message):
             buffer.append(UInt8(ascii: "-"))
             appendSingleLine(code, to: &buffer)
@@ -36,18 +39,18 @@ public enum Reply: Sendable, Equatable {
                 buffer.append(UInt8(ascii: " "))
                 appendSingleLine(message, to: &buffer)
             }
-            buffer.append(contentsOf: crlf)
+            appendCRLF(to: &buffer)
         case .integer(let value):
-            appendHeader(UInt8(ascii: ":"), value, to: &buffer)
+            RESPWriter.integer(value, into: &buffer)
         case .bulk(let bytes):
-            appendHeader(ASCII.dollar, Int64(bytes.count), to: &buffer)
-            buffer.append(contentsOf: bytes)
-            buffer.append(contentsOf: crlf)
+            RESPWriter.bulk(bytes, into: &buffer)
         case .null:
             appendHeader(ASCII.dollar, -1, to: &buffer)
         case .array(let elements):
-            appendHeader(ASCII.asterisk, Int64(elements.count), to: &buffer)
+            RESPWriter.arrayHeader(elements.count, into: &buffer)
             for element in elements { element.encode(into: &buffer) }
+        case .encoded(let bytes):
+            buffer.append(contentsOf: bytes)
         }
     }
 
@@ -59,12 +62,41 @@ public enum Reply: Sendable, Equatable {
     }
 }
 
-private let crlf: [UInt8] = [ASCII.cr, ASCII.lf]
+/// Writes RESP2 values straight into a byte buffer: what `Reply` encodes, without building the
+/// tree first. The caller keeps the shape right (an array header, then that many values).
+public struct RESPWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// `*n`: the next `count` values are the array's elements.
+    public mutating func arrayHeader(_ count: Int) { Self.arrayHeader(count, into: &bytes) }
+    public mutating func integer(_ value: Int64) { Self.integer(value, into: &bytes) }
+    /// A bulk string of the UTF-8 bytes of `text`, copied without an intermediate array.
+    public mutating func bulk(_ text: String) { Self.bulk(text.utf8, into: &bytes) }
+
+    /// What was written, as a reply.
+    public var reply: Reply { .encoded(bytes) }
+
+    static func arrayHeader(_ count: Int, into buffer: inout [UInt8]) { appendHeader(ASCII.asterisk, Int64(count), to: &buffer) }
+    static func integer(_ value: Int64, into buffer: inout [UInt8]) { appendHeader(UInt8(ascii: ":"), value, to: &buffer) }
+    static func bulk<Bytes: Collection<UInt8>>(_ bytes: Bytes, into buffer: inout [UInt8]) {
+        appendHeader(ASCII.dollar, Int64(bytes.count), to: &buffer)
+        buffer.append(contentsOf: bytes)
+        appendCRLF(to: &buffer)
+    }
+}
+
+/// Two appends: cheaper than appending a two-byte array, and this ends every value.
+private func appendCRLF(to buffer: inout [UInt8]) {
+    buffer.append(ASCII.cr)
+    buffer.append(ASCII.lf)
+}
 
 private func appendHeader(_ marker: UInt8, _ value: Int64, to buffer: inout [UInt8]) {
     buffer.append(marker)
     appendDecimal(value, to: &buffer)
-    buffer.append(contentsOf: crlf)
+    appendCRLF(to: &buffer)
 }
 
 /// Appends `text` with CR and LF trimmed from its ends and turned into spaces inside.

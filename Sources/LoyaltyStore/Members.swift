@@ -165,7 +165,7 @@ extension LoyaltyStore {
         }
         return try staleRead { conn in
             // One round trip: no row at all is an unknown member, one row of NULLs a member without entries.
-            let rows = try conn.query("""
+            let result = try conn.query("""
                 SELECT e.entry_id, to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
                        e.kind, e.points, e.qualifying, e.source, e.reference
                 FROM members m
@@ -174,12 +174,16 @@ extension LoyaltyStore {
                                    ORDER BY l.entry_id DESC LIMIT $3) e ON true
                 WHERE m.member_number = $1
                 ORDER BY e.entry_id DESC
-                """, [number, before.map(String.init), String(limit)]).rows
-            guard !rows.isEmpty else { throw LoyaltyError.notFound("no member \(number)") }
-            return try rows.filter { $0["entry_id"] != nil }.map { row in
-                StatementEntry(entryID: try row.int64("entry_id"), postedAt: try row.string("posted_at"), kind: try row.string("kind"),
-                               points: try row.int64("points"), qualifying: try row.int64("qualifying"),
-                               source: try row.string("source"), reference: try row.string("reference"))
+                """, [number, before.map(String.init), String(limit)])
+            guard !result.rows.isEmpty else { throw LoyaltyError.notFound("no member \(number)") }
+            // Positions looked up once: a statement is up to a thousand rows.
+            let (id, posted, kind, points, qualifying, source, reference) = (
+                result.column("entry_id"), result.column("posted_at"), result.column("kind"), result.column("points"),
+                result.column("qualifying"), result.column("source"), result.column("reference"))
+            return try result.rows.filter { $0[id] != nil }.map { row in
+                StatementEntry(entryID: try row.int64(id), postedAt: try row.string(posted), kind: try row.string(kind),
+                               points: try row.int64(points), qualifying: try row.int64(qualifying),
+                               source: try row.string(source), reference: try row.string(reference))
             }
         }
     }

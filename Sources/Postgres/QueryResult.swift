@@ -9,6 +9,13 @@ public struct QueryResult: Sendable {
 
     public var count: Int { rows.count }
     public var first: Row? { rows.first }
+
+    /// The position of a column, for reading many rows without looking the name up in each.
+    /// Naming a column the query does not return is a programming error and traps.
+    public func column(_ name: String) -> Int {
+        guard let index = columns.firstIndex(of: name) else { preconditionFailure("no column \"\(name)\" in result \(columns)") }
+        return index
+    }
 }
 
 /// Column name to index, shared by every row of one result.
@@ -42,12 +49,7 @@ public struct Row: Sendable {
 
     /// The value of a column by name; nil is SQL NULL. Naming a column the query does not
     /// return is a programming error and traps.
-    public subscript(_ column: String) -> String? {
-        guard let index = layout.index(of: column) else {
-            preconditionFailure("no column \"\(column)\" in result \(layout.names)")
-        }
-        return values[index]
-    }
+    public subscript(_ column: String) -> String? { values[position(column)] }
 
     /// The value of a column by position; nil is SQL NULL.
     public subscript(_ index: Int) -> String? {
@@ -56,17 +58,24 @@ public struct Row: Sendable {
     }
 
     /// A value that must not be NULL.
-    public func string(_ column: String) throws(PostgresError) -> String {
-        guard let value = self[column] else {
-            throw PostgresError(code: .unexpectedResult, message: "column \"\(column)\" is NULL")
+    public func string(_ column: String) throws(PostgresError) -> String { try string(position(column)) }
+
+    /// A value that must not be NULL, by position (`QueryResult.column(_:)`).
+    public func string(_ index: Int) throws(PostgresError) -> String {
+        guard let value = self[index] else {
+            throw PostgresError(code: .unexpectedResult, message: "column \"\(layout.names[index])\" is NULL")
         }
         return value
     }
 
     /// An integer value that must not be NULL.
-    public func int64(_ column: String) throws(PostgresError) -> Int64 {
-        guard let value = try optionalInt64(column) else {
-            throw PostgresError(code: .unexpectedResult, message: "column \"\(column)\" is NULL")
+    public func int64(_ column: String) throws(PostgresError) -> Int64 { try int64(position(column)) }
+
+    /// An integer value that must not be NULL, by position (`QueryResult.column(_:)`).
+    public func int64(_ index: Int) throws(PostgresError) -> Int64 {
+        let text = try string(index)
+        guard let value = Int64(text) else {
+            throw PostgresError(code: .unexpectedResult, message: "column \"\(layout.names[index])\" is not an integer: \(text)")
         }
         return value
     }
@@ -87,10 +96,14 @@ public struct Row: Sendable {
 
     /// An integer value, nil for NULL.
     public func optionalInt64(_ column: String) throws(PostgresError) -> Int64? {
-        guard let text = self[column] else { return nil }
-        guard let value = Int64(text) else {
-            throw PostgresError(code: .unexpectedResult, message: "column \"\(column)\" is not an integer: \(text)")
+        let index = position(column)
+        return self[index] == nil ? nil : try int64(index)
+    }
+
+    private func position(_ column: String) -> Int {
+        guard let index = layout.index(of: column) else {
+            preconditionFailure("no column \"\(column)\" in result \(layout.names)")
         }
-        return value
+        return index
     }
 }

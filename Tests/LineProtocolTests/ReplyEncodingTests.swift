@@ -24,10 +24,25 @@ final class ReplyEncodingTests: XCTestCase {
         assertEncodes(.simple("\n"), "+\r\n")
     }
 
+    func testTheWriterWritesWhatTheReplyTreeEncodes() {
+        var writer = RESPWriter()
+        writer.arrayHeader(2)
+        writer.integer(-7)
+        writer.bulk("héllo")
+        let tree = Reply.array([.integer(-7), .bulk("héllo")])
+        XCTAssertEqual(writer.bytes, tree.encoded)
+        assertEncodes(writer.reply, "*2\r\n:-7\r\n$6\r\nhéllo\r\n")
+        assertEncodes(.array([writer.reply, .ok]), "*2\r\n*2\r\n:-7\r\n$6\r\nhéllo\r\n+OK\r\n")
+    }
+
     func testIntegers() {
         assertEncodes(.integer(0), ":0\r\n")
         assertEncodes(.integer(42), ":42\r\n")
         assertEncodes(.integer(-7), ":-7\r\n")
+        assertEncodes(.integer(10), ":10\r\n")
+        assertEncodes(.integer(Int64.max), ":9223372036854775807\r\n")
+        assertEncodes(.integer(Int64.min), ":-9223372036854775808\r\n")
+        for value in [Int64(9), 99, 100, 1_000_000_007, -1_000] { assertEncodes(.integer(value), ":\(value)\r\n") }
         assertEncodes(.integer(1_000_000), ":1000000\r\n")
         assertEncodes(.integer(.max), ":9223372036854775807\r\n")
         assertEncodes(.integer(.min), ":-9223372036854775808\r\n")
