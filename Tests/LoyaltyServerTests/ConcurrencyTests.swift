@@ -153,6 +153,36 @@ final class ConcurrencyTests: EndToEndTestCase {
         XCTAssertEqual(try ["M1", "M2", "M3"].map { try agent.call(["BALANCE", $0]) }, [.integer(300), .integer(300), .integer(300)])
     }
 
+    func testConcurrentBalancesAreCombinedAndEachClientGetsItsOwnAnswerInOrder() throws {
+        try credit("M1", 100)
+        try credit("M2", 200)
+        try credit("M3", 300)
+        let expected: [String: RESPValue] = ["M1": .integer(100), "M2": .integer(200), "M3": .integer(300)]
+        let port = server.port, agentSecret = try secret("agent:demo")
+        let replies = try concurrently(8) { client in
+            let connection = try RawClient(port: port)
+            _ = try connection.call(["AUTH", "agent:demo", agentSecret])
+            // One at a time: answered by whichever thread ran the combined query.
+            var replies = try (0..<50).map { round in
+                let member = ["M1", "M2", "M3"][(client + round) % 3]
+                return (member, try connection.call(["BALANCE", member]))
+            }
+            // Pipelined between other requests: run in place, answered in order.
+            let pipelined = [["BALANCE", "M2"], ["PING"], ["BALANCE", "M404"], ["BALANCE", "M3"], ["BALANCE", "M1"]]
+            connection.send(Array(pipelined.map(encodeRESP).joined().utf8))
+            for words in pipelined { replies.append((words.dropFirst().first ?? "", try connection.readReply())) }
+            return replies
+        }.flatMap { $0 }
+        for (member, reply) in replies {
+            switch member {
+            case "": XCTAssertEqual(reply, .simple("PONG"))
+            case "M404": XCTAssertEqual(reply.errorCode, "NOTFOUND")
+            default: XCTAssertEqual(reply, expected[member], member)
+            }
+        }
+        XCTAssertEqual(replies.count, 8 * 55)
+    }
+
     func testAThousandOpenConnectionsAllAnswer() throws {
         let clients = try (0..<1_000).map { _ in try RawClient(port: server.port) }
         for (index, client) in clients.enumerated() { client.sendCommand(["ECHO", "c\(index)"]) }
