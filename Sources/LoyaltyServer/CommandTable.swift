@@ -37,22 +37,36 @@ struct Command: Sendable {
     let queuesInBatch: Bool
     let writes: Bool
     let summary: String
-    let handler: Handler
-    /// The same command without blocking the serving thread, for reads that are combined across
-    /// clients (BALANCE): the thread goes back to its sockets, and whoever ran the combined query
-    /// writes the reply. Used when the request is the last one pending on its connection.
-    let deferred: DeferredHandler?
+    let body: Body
+
+    /// How a command runs.
+    enum Body: Sendable {
+        /// On the serving thread, which waits for the reply.
+        case now(Handler)
+        /// Without blocking the serving thread, for reads combined across clients (BALANCE): the
+        /// thread goes back to its sockets, and whoever ran the combined query writes the reply.
+        case deferred(DeferredHandler)
+    }
 
     init(_ name: String, arity: ClosedRange<Int>, access: Access, writes: Bool = false, queuesInBatch: Bool = false,
-         _ summary: String, deferred: DeferredHandler? = nil, _ handler: @escaping Handler) {
+         _ summary: String, _ handler: @escaping Handler) {
+        self.init(name, arity: arity, access: access, writes: writes, queuesInBatch: queuesInBatch, summary, body: .now(handler))
+    }
+
+    /// A read answered through a completion (`Body.deferred`).
+    init(_ name: String, arity: ClosedRange<Int>, access: Access, _ summary: String, deferred: @escaping DeferredHandler) {
+        self.init(name, arity: arity, access: access, writes: false, queuesInBatch: false, summary, body: .deferred(deferred))
+    }
+
+    private init(_ name: String, arity: ClosedRange<Int>, access: Access, writes: Bool, queuesInBatch: Bool,
+                 _ summary: String, body: Body) {
         self.name = name
         self.arity = arity
         self.access = access
         self.writes = writes
         self.queuesInBatch = queuesInBatch
         self.summary = summary
-        self.handler = handler
-        self.deferred = deferred
+        self.body = body
     }
 }
 
@@ -69,9 +83,9 @@ enum Dispatched {
 }
 
 /// Runs one request against the table: lookup, arity, access, batch queueing, then the handler.
-/// Handlers never re-check what the table already checked. With `mayDefer`, a command that has a
-/// deferred handler comes back as `.deferred` instead of blocking.
-func dispatch(_ request: Request, session: inout Session, services: Services, mayDefer: Bool = false) -> Dispatched {
+/// Handlers never re-check what the table already checked. A deferred command comes back as
+/// `.deferred` instead of blocking.
+func dispatch(_ request: Request, session: inout Session, services: Services) -> Dispatched {
     if let malformation = request.malformation {
         services.metrics.error("ERR")
         return .reply(malformation.reply)
@@ -96,7 +110,10 @@ func dispatch(_ request: Request, session: inout Session, services: Services, ma
         if command.queuesInBatch, session.batch != nil {
             return .reply(try queueInBatch(Arguments(request: request), session: session, services: services))
         }
-        if mayDefer, let deferred = command.deferred {
+        switch command.body {
+        case .now(let handler):
+            return .reply(try handler(Arguments(request: request), &session, services))
+        case .deferred(let deferred):
             let session = session
             return .deferred { answer in
                 do throws(LoyaltyError) {
@@ -111,7 +128,6 @@ func dispatch(_ request: Request, session: inout Session, services: Services, ma
                 }
             }
         }
-        return .reply(try command.handler(Arguments(request: request), &session, services))
     } catch {
         return .reply(errorReply(error, services))
     }

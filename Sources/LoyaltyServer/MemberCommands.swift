@@ -17,10 +17,8 @@ let memberCommands: [Command] = [
         try services.store.enroll(number: number, name: name, email: email, actor: try signedIn(session))
         return .ok
     },
-    Command("BALANCE", arity: 2...2, access: .agentsAndMembers, "points available to redeem", deferred: { args, session, services, answer throws(LoyaltyError) in
+    Command("BALANCE", arity: 2...2, access: .agentsAndMembers, "points available to redeem") { args, session, services, answer throws(LoyaltyError) in
         services.store.available(number: try ownMember(args, 1, session)) { answer($0.map(Reply.integer)) }
-    }) { args, session, services throws(LoyaltyError) in
-        .integer(try services.store.available(number: try ownMember(args, 1, session)))
     },
     Command("MEMBER", arity: 2...2, access: .agentsAndMembers, "field/value pairs") { args, session, services throws(LoyaltyError) in
         let m = try services.store.member(number: try ownMember(args, 1, session))

@@ -208,10 +208,12 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// The answer to a deferred request: the turn it interrupted goes on from here.
+    /// The answer to a deferred request: the turn it interrupted goes on from here. Requests the
+    /// client pipelined behind it are left to a serving thread (`finishTurn` arms the socket for
+    /// them), since this thread may be answering a whole round of other clients.
     private func resume(_ connection: ClientConnection, request: Request, reply: Reply) {
         answer(connection, request: request, reply: reply)
-        continueTurn(connection)
+        if connection.hasPending { finishTurn(connection, peerGone: !flush(connection)) } else { continueTurn(connection) }
     }
 
     /// Reads what the socket holds now and decodes it; false when the peer is gone.
@@ -250,8 +252,8 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Runs pending requests in order, flushing as replies pile up; stops for the turn when the
-    /// client reads too slowly or has had its share. The last pending request may be deferred:
-    /// nothing follows it that would have to wait, and its thread serves other sockets meanwhile.
+    /// client reads too slowly or has had its share, or when a request is deferred: then the
+    /// requests behind it wait for its answer (`resume`), and this thread serves other sockets.
     private func runPending(_ connection: ClientConnection) -> PendingOutcome {
         var ran = 0
         while connection.hasPending && ran < Self.requestsPerTurnMax
@@ -261,7 +263,7 @@ public final class Server: @unchecked Sendable {
             ran += 1
             switch work {
             case .request(let request):
-                switch dispatch(request, session: &connection.session, services: services, mayDefer: !connection.hasPending) {
+                switch dispatch(request, session: &connection.session, services: services) {
                 case .reply(let reply):
                     answer(connection, request: request, reply: reply)
                 case .deferred(let start):
