@@ -58,7 +58,8 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     }
 
     /// The value for `key` (nil if absent), read in some round that started after this call;
-    /// blocks until that round is done.
+    /// blocks until that round is done. A caller that leads may go on leading other callers'
+    /// rounds while keys keep arriving, which is why the server uses `submit`.
     func read(_ key: String) throws -> Value? {
         let answer = Answer()
         submit(key) { result in answer.deliver(result) }
