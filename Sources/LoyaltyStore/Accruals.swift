@@ -43,12 +43,12 @@ extension LoyaltyStore {
         }
         guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
         guard Identifiers.isMemberNumber(member) else { throw LoyaltyError.invalid("malformed member number") }
-        let fingerprint = accrualFingerprint(member: member, input: input)
+        let content = AccrualContent(member: member, fingerprint: input.fingerprint)
         if let earlier = try conn.query("""
-            SELECT \(storedFingerprintSQL) AS fingerprint, points, qualifying FROM ledger_entries
+            SELECT member_number, fingerprint, points, qualifying FROM ledger_entries
             WHERE kind = 'accrual' AND partner_code = $1 AND reference = $2
             """, [partnerCode, txnID]).first {
-            guard try earlier.string("fingerprint") == fingerprint else {
+            guard try AccrualContent(earlier) == content else {
                 throw LoyaltyError.conflict("txn-id \(txnID) was already used with different content")
             }
             return AccrualReceipt(txnID: txnID, points: try earlier.int64("points"),
@@ -71,7 +71,7 @@ extension LoyaltyStore {
             UPDATE members SET balance = balance + $2, last_activity = greatest(last_activity, $4::date)
             WHERE member_number = $1
             """, [member, String(earned.points), String(earned.qualifying), activity, partnerCode, txnID,
-                  input.amount.map { String($0.minorUnits) }, input.amount?.currency, input.fingerprint, batchID])
+                  input.amount.map { String($0.minorUnits) }, input.amount?.currency, content.fingerprint, batchID])
         if earned.qualifying != 0 {
             try TierKeeper.requalify(conn, program: program, member: member, activityDate: input.activityDate)
             try TierKeeper.refresh(conn, program: program, member: member, today: today,
@@ -79,14 +79,6 @@ extension LoyaltyStore {
         }
         return AccrualReceipt(txnID: txnID, points: earned.points, qualifying: earned.qualifying, duplicate: false)
     }
-
-    /// What "the same content" means for a txn-id: the member and the canonical accrual fields.
-    static func accrualFingerprint(member: String, input: AccrualInput) -> String {
-        "\(member)|\(input.fingerprint)"
-    }
-
-    /// `accrualFingerprint` of a stored accrual entry: the entry keeps the input's part, its member is a column.
-    static let storedFingerprintSQL = "member_number || '|' || fingerprint"
 
     static func applyReversal(_ conn: Connection, program: Program, today: LocalDate, partner: Principal,
                               txnID: String, points requested: Int64?) throws -> ReversalReceipt {
@@ -141,5 +133,22 @@ extension LoyaltyStore {
                                    reason: "reversal \(partnerCode)/\(txnID)")
         }
         return ReversalReceipt(txnID: txnID, points: points, qualifying: qualifying)
+    }
+}
+
+/// What "the same content" means for a txn-id: the member and the canonical accrual fields
+/// (`AccrualInput.fingerprint`), as an accrual's ledger entry keeps them.
+struct AccrualContent: Equatable {
+    var member: String
+    var fingerprint: String
+
+    init(member: String, fingerprint: String) {
+        self.member = member
+        self.fingerprint = fingerprint
+    }
+
+    /// From a row with the entry's `member_number` and `fingerprint`.
+    init(_ row: Row) throws {
+        self.init(member: try row.string("member_number"), fingerprint: try row.string("fingerprint"))
     }
 }

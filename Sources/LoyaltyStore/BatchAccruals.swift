@@ -5,9 +5,24 @@ import Postgres
 struct QueuedAccrual {
     var line: Int
     var txnID: String
-    var member: String
     var input: AccrualInput
-    var fingerprint: String { LoyaltyStore.accrualFingerprint(member: member, input: input) }
+    /// Its member and canonical fields, worked out once.
+    var content: AccrualContent
+    var member: String { content.member }
+
+    init(line: Int, txnID: String, member: String, input: AccrualInput) {
+        self.line = line
+        self.txnID = txnID
+        self.input = input
+        content = AccrualContent(member: member, fingerprint: input.fingerprint)
+    }
+}
+
+/// A member of the run, read under its row lock; `row` (its ctid) finds it again without the key.
+private struct LockedBatchMember {
+    var status: String
+    var tier: TierDefinition
+    var row: String
 }
 
 /// A line that earned: what its ledger entry records.
@@ -35,13 +50,13 @@ enum BatchAccruals {
     static func apply(_ conn: Connection, program: Program, today: LocalDate, partnerCode: String, category: PartnerCategory,
                       batchID: String, lines: [QueuedAccrual], into outcome: inout BatchOutcome) throws {
         var candidates: [QueuedAccrual] = []
-        var seen: [String: String] = [:]
+        var seen: [String: AccrualContent] = [:]
         // A txn-id repeated within the run: settled once the first copy's fate is known.
         var repeats: [QueuedAccrual] = []
         var refusedFirst: [String: LoyaltyError] = [:]
         defer {
             for line in repeats {
-                if seen[line.txnID] != line.fingerprint {
+                if seen[line.txnID] != line.content {
                     outcome.rejected.append((line.line, line.txnID, .conflict("txn-id \(line.txnID) was already used with different content")))
                 } else if let error = refusedFirst[line.txnID] {
                     outcome.rejected.append((line.line, line.txnID, error))
@@ -63,7 +78,7 @@ enum BatchAccruals {
                 repeats.append(line)
                 continue
             }
-            seen[line.txnID] = line.fingerprint
+            seen[line.txnID] = line.content
             candidates.append(line)
         }
         guard !candidates.isEmpty else { return }
@@ -72,26 +87,28 @@ enum BatchAccruals {
         // txn-ids holds its member's lock until it commits, so once the locks are taken the look-up
         // sees it, and the insert below does not collide with it.
         let memberList = Set(candidates.map(\.member).filter(Identifiers.isMemberNumber)).sorted().joined(separator: "\n")
-        var members: [String: (status: String, tier: TierDefinition)] = [:]
+        var members: [String: LockedBatchMember] = [:]
         for row in try conn.query("""
-            SELECT member_number, status, tier_code FROM members WHERE member_number = ANY(string_to_array($1, chr(10)))
+            SELECT member_number, status, tier_code, ctid::text AS row FROM members
+            WHERE member_number = ANY(string_to_array($1, chr(10)))
             ORDER BY member_number FOR UPDATE
             """, [memberList]).rows {
-            members[try row.string("member_number")] = (try row.string("status"),
-                                                         program.tier(code: try row.string("tier_code")) ?? program.baseTier)
+            members[try row.string("member_number")] = LockedBatchMember(
+                status: try row.string("status"), tier: program.tier(code: try row.string("tier_code")) ?? program.baseTier,
+                row: try row.string("row"))
         }
 
         // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
         let earlier = try conn.query("""
-            SELECT reference, \(LoyaltyStore.storedFingerprintSQL) AS fingerprint FROM ledger_entries
+            SELECT reference, member_number, fingerprint FROM ledger_entries
             WHERE kind = 'accrual' AND partner_code = $1 AND reference = ANY(string_to_array($2, chr(10)))
             """, [partnerCode, candidates.map(\.txnID).joined(separator: "\n")])
-        var stored: [String: String] = [:]
-        for row in earlier.rows { stored[try row.string("reference")] = try row.string("fingerprint") }
+        var stored: [String: AccrualContent] = [:]
+        for row in earlier.rows { stored[try row.string("reference")] = try AccrualContent(row) }
         var fresh: [QueuedAccrual] = []
         for line in candidates {
-            if let fingerprint = stored[line.txnID] {
-                if fingerprint == line.fingerprint { outcome.duplicates += 1 } else {
+            if let content = stored[line.txnID] {
+                if content == line.content { outcome.duplicates += 1 } else {
                     refuse(line, .conflict("txn-id \(line.txnID) was already used with different content"))
                 }
             } else if !Identifiers.isMemberNumber(line.member) {
@@ -132,7 +149,7 @@ enum BatchAccruals {
         guard !credited.isEmpty else { return }
 
         try post(conn, partnerCode: partnerCode, batchID: batchID, credited)
-        try addBalances(conn, credited)
+        try addBalances(conn, credited, members: members)
         if earnsQualifying { try addQualifyingMonths(conn, credited) }
         outcome.accepted += credited.count
         // Only members whose earned tier for a period changed need their grants and tier looked at.
@@ -153,12 +170,14 @@ enum BatchAccruals {
             let accrual = entry.accrual, amount = accrual.input.amount
             return [accrual.member, "accrual", String(entry.points), String(entry.qualifying), accrual.input.activityDate.description,
                     partnerCode, accrual.txnID, partnerCode, amount.map { String($0.minorUnits) }, amount?.currency,
-                    accrual.input.fingerprint, batchID]
+                    accrual.content.fingerprint, batchID]
         })
     }
 
-    /// One update per member (already locked) with the run's points and latest activity date.
-    private static func addBalances(_ conn: Connection, _ credited: [CreditedAccrual]) throws {
+    /// One update per member with the run's points and latest activity date. The rows are found
+    /// by their ctid: locked since the look-up, they cannot have moved, and a TID scan costs no
+    /// index probe or join against the whole table.
+    private static func addBalances(_ conn: Connection, _ credited: [CreditedAccrual], members: [String: LockedBatchMember]) throws {
         var totals: [String: (points: Int64, lastActivity: LocalDate)] = [:]
         for entry in credited {
             let date = entry.accrual.input.activityDate
@@ -166,13 +185,17 @@ enum BatchAccruals {
             totals[entry.accrual.member] = (sum.points + entry.points, max(sum.lastActivity, date))
         }
         let rows = Array(totals)
-        _ = try conn.query("""
+        let updated = try conn.query("""
             UPDATE members m SET balance = m.balance + s.points, last_activity = greatest(m.last_activity, s.last_activity)
             FROM unnest(string_to_array($1, chr(10)), string_to_array($2, chr(10))::bigint[], string_to_array($3, chr(10))::date[])
                  AS s(member_number, points, last_activity)
-            WHERE m.member_number = s.member_number
+            WHERE m.ctid = ANY(string_to_array($4, chr(10))::tid[]) AND m.member_number = s.member_number
             """, [rows.map(\.key).joined(separator: "\n"), rows.map { String($0.value.points) }.joined(separator: "\n"),
-                  rows.map(\.value.lastActivity.description).joined(separator: "\n")])
+                  rows.map(\.value.lastActivity.description).joined(separator: "\n"),
+                  rows.compactMap { members[$0.key]?.row }.joined(separator: "\n")]).affectedRows
+        guard updated == rows.count else {
+            throw LoyaltyError(.syntax, "internal error: \(updated) of \(rows.count) locked members found again; nothing was applied")
+        }
     }
 
     /// Qualifying points added per member and month of activity, one upsert each.
