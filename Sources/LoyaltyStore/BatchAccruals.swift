@@ -85,13 +85,16 @@ enum BatchAccruals {
 
         // The members' locks before the look-up of earlier txn-ids: a direct ACCRUE of one of these
         // txn-ids holds its member's lock until it commits, so once the locks are taken the look-up
-        // sees it, and the insert below does not collide with it.
+        // sees it, and the insert below does not collide with it. The locks are taken in key order
+        // (the sorted list drives a nested loop), so concurrent batches cannot deadlock; the lateral
+        // subqueries here are index probes per key, never a scan of the whole table.
         let memberList = Set(candidates.map(\.member).filter(Identifiers.isMemberNumber)).sorted().joined(separator: "\n")
         var members: [String: LockedBatchMember] = [:]
         for row in try conn.query("""
-            SELECT member_number, status, tier_code, ctid::text AS row FROM members
-            WHERE member_number = ANY(string_to_array($1, chr(10)))
-            ORDER BY member_number FOR UPDATE
+            SELECT m.member_number, m.status, m.tier_code, m.ctid::text AS row
+            FROM unnest(string_to_array($1, chr(10))) AS k(member_number)
+            CROSS JOIN LATERAL (SELECT member_number, status, tier_code, ctid FROM members m
+                                WHERE m.member_number = k.member_number FOR UPDATE) m
             """, [memberList]).rows {
             members[try row.string("member_number")] = LockedBatchMember(
                 status: try row.string("status"), tier: program.tier(code: try row.string("tier_code")) ?? program.baseTier,
@@ -100,8 +103,10 @@ enum BatchAccruals {
 
         // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
         let earlier = try conn.query("""
-            SELECT reference, member_number, fingerprint FROM ledger_entries
-            WHERE kind = 'accrual' AND partner_code = $1 AND reference = ANY(string_to_array($2, chr(10)))
+            SELECT e.reference, e.member_number, e.fingerprint
+            FROM unnest(string_to_array($2, chr(10))) AS t(txn_id)
+            CROSS JOIN LATERAL (SELECT reference, member_number, fingerprint FROM ledger_entries e
+                                WHERE e.kind = 'accrual' AND e.partner_code = $1 AND e.reference = t.txn_id OFFSET 0) e
             """, [partnerCode, candidates.map(\.txnID).joined(separator: "\n")])
         var stored: [String: AccrualContent] = [:]
         for row in earlier.rows { stored[try row.string("reference")] = try AccrualContent(row) }

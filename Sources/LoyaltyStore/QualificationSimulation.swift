@@ -14,9 +14,13 @@ struct QualificationSimulation {
     init(_ conn: Connection, program: Program, today: LocalDate, members: String) throws {
         self.program = program
         self.today = today
+        // One index probe per member (a lateral subquery is not flattened into a join), not a
+        // scan of the whole table, whatever the planner would guess for the list.
         for row in try conn.query("""
-            SELECT member_number, month::text, qualifying FROM qualifying_months
-            WHERE member_number = ANY(string_to_array($1, chr(10)))
+            SELECT k.member_number, q.month::text, q.qualifying
+            FROM unnest(string_to_array($1, chr(10))) AS k(member_number)
+            CROSS JOIN LATERAL (SELECT month, qualifying FROM qualifying_months q
+                                WHERE q.member_number = k.member_number OFFSET 0) q
             """, [members]).rows {
             if let month = LocalDate(try row.string("month")) {
                 months[try row.string("member_number"), default: [:]][month] = try row.int64("qualifying")
