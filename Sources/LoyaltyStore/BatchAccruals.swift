@@ -19,10 +19,18 @@ struct QueuedAccrual {
 }
 
 /// A member of the run, read under its row lock; `row` (its ctid) finds it again without the key.
+/// The points the run credits it and its latest activity date add up as lines earn.
 private struct LockedBatchMember {
     var status: String
     var tier: TierDefinition
     var row: String
+    var points: Int64 = 0
+    var lastActivity: LocalDate?
+
+    mutating func credit(_ earned: Int64, on date: LocalDate) {
+        points += earned
+        lastActivity = max(lastActivity ?? date, date)
+    }
 }
 
 /// A line that earned: what its ledger entry records.
@@ -150,11 +158,12 @@ enum BatchAccruals {
                 qualification?.add(earned.qualifying, member: line.member, on: line.input.activityDate, startingTier: tier)
             }
             credited.append(CreditedAccrual(accrual: line, points: earned.points, qualifying: earned.qualifying))
+            members[line.member]?.credit(earned.points, on: line.input.activityDate)
         }
         guard !credited.isEmpty else { return }
 
         try post(conn, partnerCode: partnerCode, batchID: batchID, credited)
-        try addBalances(conn, credited, members: members)
+        try addBalances(conn, members.filter { $0.value.lastActivity != nil })
         if earnsQualifying { try addQualifyingMonths(conn, credited) }
         outcome.accepted += credited.count
         // Only members whose earned tier for a period changed need their grants and tier looked at.
@@ -179,25 +188,19 @@ enum BatchAccruals {
         })
     }
 
-    /// One update per member with the run's points and latest activity date. The rows are found
-    /// by their ctid: locked since the look-up, they cannot have moved, and a TID scan costs no
-    /// index probe or join against the whole table.
-    private static func addBalances(_ conn: Connection, _ credited: [CreditedAccrual], members: [String: LockedBatchMember]) throws {
-        var totals: [String: (points: Int64, lastActivity: LocalDate)] = [:]
-        for entry in credited {
-            let date = entry.accrual.input.activityDate
-            let sum = totals[entry.accrual.member] ?? (0, date)
-            totals[entry.accrual.member] = (sum.points + entry.points, max(sum.lastActivity, date))
-        }
-        let rows = Array(totals)
+    /// One update per member credited, with the run's points and latest activity date. The rows
+    /// are found by their ctid: locked since the look-up, they cannot have moved, and a TID scan
+    /// costs no index probe or join against the whole table.
+    private static func addBalances(_ conn: Connection, _ credited: [String: LockedBatchMember]) throws {
+        let rows = Array(credited)
         let updated = try conn.query("""
             UPDATE members m SET balance = m.balance + s.points, last_activity = greatest(m.last_activity, s.last_activity)
             FROM unnest(string_to_array($1, chr(10)), string_to_array($2, chr(10))::bigint[], string_to_array($3, chr(10))::date[])
                  AS s(member_number, points, last_activity)
             WHERE m.ctid = ANY(string_to_array($4, chr(10))::tid[]) AND m.member_number = s.member_number
             """, [rows.map(\.key).joined(separator: "\n"), rows.map { String($0.value.points) }.joined(separator: "\n"),
-                  rows.map(\.value.lastActivity.description).joined(separator: "\n"),
-                  rows.compactMap { members[$0.key]?.row }.joined(separator: "\n")]).affectedRows
+                  rows.map { $0.value.lastActivity?.description ?? "" }.joined(separator: "\n"),
+                  rows.map(\.value.row).joined(separator: "\n")]).affectedRows
         guard updated == rows.count else {
             throw LoyaltyError(.syntax, "internal error: \(updated) of \(rows.count) locked members found again; nothing was applied")
         }
