@@ -87,7 +87,12 @@ extension LoyaltyStore {
         guard let owner = try conn.query("""
             SELECT member_number FROM ledger_entries WHERE kind = 'accrual' AND partner_code = $1 AND reference = $2
             """, [partnerCode, txnID]).first else {
-            if try conn.query("SELECT 1 FROM ledger_entries WHERE kind = 'accrual' AND reference = $1 LIMIT 1", [txnID]).first != nil {
+            // One probe of the exactly-once index per partner, not a scan of the ledger for the txn-id.
+            if try conn.query("""
+                SELECT 1 FROM partners p WHERE EXISTS (SELECT 1 FROM ledger_entries e
+                                                       WHERE e.kind = 'accrual' AND e.partner_code = p.code AND e.reference = $1)
+                LIMIT 1
+                """, [txnID]).first != nil {
                 throw LoyaltyError.noPermission("txn-id \(txnID) is another partner's transaction")
             }
             throw LoyaltyError.notFound("no transaction \(txnID)")
