@@ -2,13 +2,13 @@
 -- M000000000001, ... (what redis-benchmark's `M__rand_int__` expands to), about :per_member
 -- accruals each over a year from the five demo partners (the year before :'today', or 20
 -- months earlier for one member in ten, who are dormant), and member M000000000000 with 1,000
--- entries (the STATEMENT scenario). Ledger entries, accruals, balances, last activity and
--- qualifying months are all derived from one deterministic view, so `loyaltyctl verify` passes
+-- entries (the STATEMENT scenario). Ledger entries (each accrual its own exactly-once record),
+-- balances, last activity and qualifying months are all derived from one deterministic view, so `loyaltyctl verify` passes
 -- on the result. Points follow the demo program's earn rules at the base tier; tiers are left
 -- for `tiers evaluate` to work out.
 --
--- Run in parts (psql -v part=...): `prepare`, then `ledger` (with members) and `accruals` (with
--- qualifying months) at the same time in two sessions, a core each, then `finish`.
+-- Run in parts (psql -v part=...): `prepare`, then `ledger` and `members` (with qualifying
+-- months) at the same time in two sessions, a core each, then `finish`.
 \set ON_ERROR_STOP on
 -- Generation only: the benchmark itself runs with the cluster's durable settings.
 SET synchronous_commit = off;
@@ -16,7 +16,7 @@ SET work_mem = '256MB';
 SET maintenance_work_mem = '512MB';
 -- Foreign-key triggers check row by row; every generated reference exists by construction.
 SET session_replication_role = replica;
-SELECT :'part' = 'prepare' AS is_prepare, :'part' = 'ledger' AS is_ledger, :'part' = 'accruals' AS is_accruals,
+SELECT :'part' = 'prepare' AS is_prepare, :'part' = 'ledger' AS is_ledger, :'part' = 'members' AS is_members,
        :'part' = 'finish' AS is_finish \gset
 
 \if :is_prepare
@@ -52,8 +52,9 @@ SELECT x.*,
                 WHEN 3 THEN x.amount_minor / 100 ELSE x.amount_minor * 3 / 100 END AS points,
        CASE x.p WHEN 0 THEN CASE WHEN x.cabin IN ('F', 'J') THEN x.miles * 3 / 2 ELSE x.miles END
                 WHEN 3 THEN x.amount_minor / 2000 ELSE 0 END AS qualifying,
-       -- LoyaltyStore.accrualFingerprint: member|activity_date= amount= currency= days= miles= cabin=
-       x.member_number || '|activity_date=' || x.activity_date
+       -- AccrualInput.fingerprint, the part of LoyaltyStore.accrualFingerprint an entry keeps:
+       -- activity_date= amount= currency= days= miles= cabin=
+       'activity_date=' || x.activity_date
            || coalesce(' amount=' || x.amount_minor || ' currency=USD', '') || coalesce(' days=' || x.days, '')
            || coalesce(' miles=' || x.miles, '') || coalesce(' cabin=' || x.cabin, '') AS fingerprint
 FROM bench_gen.input x;
@@ -62,29 +63,25 @@ FROM bench_gen.input x;
 -- primary keys stay (the rows arrive in their order).
 CREATE TABLE bench_gen.deferred_indexes AS
 SELECT indexname, indexdef FROM pg_indexes
-WHERE schemaname = 'public' AND tablename IN ('ledger_entries', 'accruals') AND indexname NOT LIKE '%\_pkey';
+WHERE schemaname = 'public' AND tablename = 'ledger_entries' AND indexname NOT LIKE '%\_pkey';
 DO $$ DECLARE i record; BEGIN
     FOR i IN SELECT indexname FROM bench_gen.deferred_indexes LOOP EXECUTE format('DROP INDEX %I', i.indexname); END LOOP;
 END $$;
 \endif
 
 \if :is_ledger
-INSERT INTO members (member_number, tier_code, balance, last_activity, enrolled_at)
-SELECT 'M' || lpad(i::text, 12, '0'), 'MEMBER', s.balance, s.last_activity, :'today'::date - 800
-FROM (SELECT i, sum(points) AS balance, max(activity_date) AS last_activity FROM bench_gen.accrual GROUP BY i) s;
-
 INSERT INTO ledger_entries (member_number, entry_id, posted_at, kind, points, qualifying, activity_date, source, reference,
-                            partner_code, amount_minor, currency)
+                            partner_code, amount_minor, currency, fingerprint)
 SELECT member_number, entry_id, activity_date + time '12:00', 'accrual', points, qualifying, activity_date, partner_code,
-       txn_id, partner_code, amount_minor, CASE WHEN amount_minor IS NOT NULL THEN 'USD' END
+       txn_id, partner_code, amount_minor, CASE WHEN amount_minor IS NOT NULL THEN 'USD' END, fingerprint
 FROM bench_gen.accrual;
 SELECT setval('ledger_entry_id_seq', (SELECT max(entry_id) FROM ledger_entries)) \gset
 \endif
 
-\if :is_accruals
-INSERT INTO accruals (partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying, entry_id, created_at)
-SELECT partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying, entry_id, activity_date + time '12:00'
-FROM bench_gen.accrual;
+\if :is_members
+INSERT INTO members (member_number, tier_code, balance, last_activity, enrolled_at)
+SELECT 'M' || lpad(i::text, 12, '0'), 'MEMBER', s.balance, s.last_activity, :'today'::date - 800
+FROM (SELECT i, sum(points) AS balance, max(activity_date) AS last_activity FROM bench_gen.accrual GROUP BY i) s;
 
 INSERT INTO qualifying_months (member_number, month, qualifying)
 SELECT member_number, date_trunc('month', activity_date)::date, sum(qualifying)
@@ -97,6 +94,6 @@ DO $$ DECLARE i record; BEGIN
 END $$;
 DROP SCHEMA bench_gen CASCADE;
 RESET session_replication_role;
-VACUUM ANALYZE members, ledger_entries, accruals, qualifying_months;
+VACUUM ANALYZE members, ledger_entries, qualifying_months;
 CHECKPOINT;
 \endif

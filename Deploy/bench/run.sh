@@ -105,7 +105,7 @@ secret() { awk -v p="$1" '$1 == p { print $2 }' "$work/credentials"; }
 agent_secret=$(secret agent:demo)
 today=$(date -u +%F)
 
-log "generating $members members, about $per_member accruals each (set-based SQL, ledger and accruals in parallel)"
+log "generating $members members, about $per_member accruals each (set-based SQL, ledger and members in parallel)"
 t=$(now)
 generate() {
   psql -q "$db" -v members="$members" -v per_member="$per_member" \
@@ -113,7 +113,7 @@ generate() {
 }
 generate prepare
 generate ledger & ledger_pid=$!
-generate accruals
+generate members
 wait "$ledger_pid"
 generate finish
 record generate_seconds "$(since "$t")"
@@ -219,7 +219,7 @@ if wants ingestion; then
   run_id=$(date +%s)
   python3 Deploy/bench/batches.py "$work/batches" --lines "$ingest_lines" --members "$members" --today "$today" \
     --batch-lines 10000 --keys "$work/credentials" --run "$run_id"
-  ingested() { psql -qtAc "SELECT count(*) FROM accruals WHERE batch_id LIKE 'bench-$run_id-$1%'" "$db"; }
+  ingested() { psql -qtAc "SELECT count(*) FROM ledger_entries WHERE batch_id LIKE 'bench-$run_id-$1%'" "$db"; }
   copy_reference() { # COPY of the piped rows into a bare table with the same key; records copy_seconds
     psql -q "$db" -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_copy" -c "
       CREATE TABLE bench_copy (partner_code text, txn_id text, member_number text, activity_date date, amount_minor bigint,

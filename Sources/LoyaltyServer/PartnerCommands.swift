@@ -89,7 +89,8 @@ func parsedLines(_ queued: QueuedBatchLines) -> [BatchLine] {
     queued.forEach { words in
         let args = Arguments(request: Request(arguments: words, isInline: false))
         // Kept for BATCH ERRORS even when malformed, so made storable: NUL spelled out, bad UTF-8 replaced.
-        let txnID = String(decoding: words[1], as: UTF8.self).replacingOccurrences(of: "\0", with: "\\x00")
+        let decoded = String(decoding: words[1], as: UTF8.self)
+        let txnID = words[1].contains(0) ? decoded.replacingOccurrences(of: "\0", with: "\\x00") : decoded
         let operation: BatchLine.Operation
         do throws(LoyaltyError) {
             if args.request.commandName == "ACCRUE" {

@@ -43,11 +43,12 @@ extension LoyaltyStore {
         }
         guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
         guard Identifiers.isMemberNumber(member) else { throw LoyaltyError.invalid("malformed member number") }
-        let fingerprint = accrualFingerprint(member: member, input: input)
+        let content = AccrualContent(member: member, fingerprint: input.fingerprint)
         if let earlier = try conn.query("""
-            SELECT fingerprint, points, qualifying FROM accruals WHERE partner_code = $1 AND txn_id = $2
+            SELECT member_number, fingerprint, points, qualifying FROM ledger_entries
+            WHERE kind = 'accrual' AND partner_code = $1 AND reference = $2
             """, [partnerCode, txnID]).first {
-            guard try earlier.string("fingerprint") == fingerprint else {
+            guard try AccrualContent(earlier) == content else {
                 throw LoyaltyError.conflict("txn-id \(txnID) was already used with different content")
             }
             return AccrualReceipt(txnID: txnID, points: try earlier.int64("points"),
@@ -60,12 +61,8 @@ extension LoyaltyStore {
         _ = try conn.query("""
             WITH entry AS (
                 INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference,
-                                            partner_code, amount_minor, currency)
-                VALUES ($1, 'accrual', $2, $3, $4, $5, $6, $5, $7, $8) RETURNING entry_id
-            ), accrual AS (
-                INSERT INTO accruals (partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying,
-                                      entry_id, batch_id)
-                SELECT $5, $6, $1, $9, $4, $2, $3, entry_id, $10 FROM entry
+                                            partner_code, amount_minor, currency, fingerprint, batch_id)
+                VALUES ($1, 'accrual', $2, $3, $4, $5, $6, $5, $7, $8, $9, $10)
             ), months AS (
                 INSERT INTO qualifying_months (member_number, month, qualifying)
                 SELECT $1, date_trunc('month', $4::date)::date, $3 WHERE $3::bigint <> 0
@@ -74,7 +71,7 @@ extension LoyaltyStore {
             UPDATE members SET balance = balance + $2, last_activity = greatest(last_activity, $4::date)
             WHERE member_number = $1
             """, [member, String(earned.points), String(earned.qualifying), activity, partnerCode, txnID,
-                  input.amount.map { String($0.minorUnits) }, input.amount?.currency, fingerprint, batchID])
+                  input.amount.map { String($0.minorUnits) }, input.amount?.currency, content.fingerprint, batchID])
         if earned.qualifying != 0 {
             try TierKeeper.requalify(conn, program: program, member: member, activityDate: input.activityDate)
             try TierKeeper.refresh(conn, program: program, member: member, today: today,
@@ -83,28 +80,35 @@ extension LoyaltyStore {
         return AccrualReceipt(txnID: txnID, points: earned.points, qualifying: earned.qualifying, duplicate: false)
     }
 
-    /// What "the same content" means for a txn-id: the member and the canonical accrual fields.
-    static func accrualFingerprint(member: String, input: AccrualInput) -> String {
-        "\(member)|\(input.fingerprint)"
-    }
-
     static func applyReversal(_ conn: Connection, program: Program, today: LocalDate, partner: Principal,
                               txnID: String, points requested: Int64?) throws -> ReversalReceipt {
         guard case .partner(let partnerCode, _) = partner else { throw LoyaltyError.noPermission("only partners reverse") }
         guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
-        guard let owner = try conn.query("SELECT member_number FROM accruals WHERE partner_code = $1 AND txn_id = $2",
-                                         [partnerCode, txnID]).first else {
-            if try conn.query("SELECT 1 FROM accruals WHERE txn_id = $1 LIMIT 1", [txnID]).first != nil {
+        guard let owner = try conn.query("""
+            SELECT member_number FROM ledger_entries WHERE kind = 'accrual' AND partner_code = $1 AND reference = $2
+            """, [partnerCode, txnID]).first else {
+            // One probe of the exactly-once index per partner, not a scan of the ledger for the txn-id.
+            if try conn.query("""
+                SELECT 1 FROM partners p WHERE EXISTS (SELECT 1 FROM ledger_entries e
+                                                       WHERE e.kind = 'accrual' AND e.partner_code = p.code AND e.reference = $1)
+                LIMIT 1
+                """, [txnID]).first != nil {
                 throw LoyaltyError.noPermission("txn-id \(txnID) is another partner's transaction")
             }
             throw LoyaltyError.notFound("no transaction \(txnID)")
         }
         let member = try owner.string("member_number")
+        // Every reversal of the txn-id takes this lock first, so the sum below cannot move until commit.
         _ = try LockedMember.lock(conn, member, mustBeActive: false)
         guard let accrual = try conn.query("""
-            SELECT points, qualifying, reversed_points, reversed_qualifying, activity_date::text
-            FROM accruals WHERE partner_code = $1 AND txn_id = $2 FOR UPDATE
-            """, [partnerCode, txnID]).first else { throw LoyaltyError.notFound("no transaction \(txnID)") }
+            SELECT a.points, a.qualifying, a.activity_date::text,
+                   coalesce(-sum(r.points), 0) AS reversed_points, coalesce(-sum(r.qualifying), 0) AS reversed_qualifying
+            FROM ledger_entries a
+            LEFT JOIN ledger_entries r ON r.member_number = a.member_number AND r.kind = 'reversal'
+                                      AND r.partner_code = a.partner_code AND r.reference = a.reference
+            WHERE a.member_number = $3 AND a.kind = 'accrual' AND a.partner_code = $1 AND a.reference = $2
+            GROUP BY a.points, a.qualifying, a.activity_date
+            """, [partnerCode, txnID, member]).first else { throw LoyaltyError.notFound("no transaction \(txnID)") }
         let total = try accrual.int64("points"), totalQualifying = try accrual.int64("qualifying")
         let remaining = total - (try accrual.int64("reversed_points"))
         let remainingQualifying = totalQualifying - (try accrual.int64("reversed_qualifying"))
@@ -122,9 +126,6 @@ extension LoyaltyStore {
             WITH entry AS (
                 INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code)
                 VALUES ($1, 'reversal', -$2::bigint, -$3::bigint, $4, $5, $6, $5)
-            ), accrual AS (
-                UPDATE accruals SET reversed_points = reversed_points + $2, reversed_qualifying = reversed_qualifying + $3
-                WHERE partner_code = $5 AND txn_id = $6
             ), months AS (
                 UPDATE qualifying_months SET qualifying = qualifying - $3
                 WHERE member_number = $1 AND month = date_trunc('month', $4::date)::date AND $3::bigint <> 0
@@ -137,5 +138,22 @@ extension LoyaltyStore {
                                    reason: "reversal \(partnerCode)/\(txnID)")
         }
         return ReversalReceipt(txnID: txnID, points: points, qualifying: qualifying)
+    }
+}
+
+/// What "the same content" means for a txn-id: the member and the canonical accrual fields
+/// (`AccrualInput.fingerprint`), as an accrual's ledger entry keeps them.
+struct AccrualContent: Equatable {
+    var member: String
+    var fingerprint: String
+
+    init(member: String, fingerprint: String) {
+        self.member = member
+        self.fingerprint = fingerprint
+    }
+
+    /// From a row with the entry's `member_number` and `fingerprint`.
+    init(_ row: Row) throws {
+        self.init(member: try row.string("member_number"), fingerprint: try row.string("fingerprint"))
     }
 }

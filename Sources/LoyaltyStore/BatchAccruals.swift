@@ -5,9 +5,39 @@ import Postgres
 struct QueuedAccrual {
     var line: Int
     var txnID: String
-    var member: String
     var input: AccrualInput
-    var fingerprint: String { LoyaltyStore.accrualFingerprint(member: member, input: input) }
+    /// Its member and canonical fields, worked out once.
+    var content: AccrualContent
+    var member: String { content.member }
+
+    init(line: Int, txnID: String, member: String, input: AccrualInput) {
+        self.line = line
+        self.txnID = txnID
+        self.input = input
+        content = AccrualContent(member: member, fingerprint: input.fingerprint)
+    }
+}
+
+/// A member of the run, read under its row lock; `row` (its ctid) finds it again without the key.
+/// The points the run credits it and its latest activity date add up as lines earn.
+private struct LockedBatchMember {
+    var status: String
+    var tier: TierDefinition
+    var row: String
+    var points: Int64 = 0
+    var lastActivity: LocalDate?
+
+    mutating func credit(_ earned: Int64, on date: LocalDate) {
+        points += earned
+        lastActivity = max(lastActivity ?? date, date)
+    }
+}
+
+/// A line that earned: what its ledger entry records.
+private struct CreditedAccrual {
+    var accrual: QueuedAccrual
+    var points: Int64
+    var qualifying: Int64
 }
 
 /// What a run of batch lines came to: counts, and the lines refused with why.
@@ -17,22 +47,24 @@ struct BatchOutcome {
     var rejected: [(line: Int, txnID: String, error: LoyaltyError)] = []
 }
 
-/// Applies a run of ACCRUE lines set-based: a handful of statements for the whole run (look up
-/// earlier txn-ids, lock the members in key order, COPY the computed entries into a staging
-/// table, insert ledger, accruals and balances from it), instead of several statements a line.
+/// Applies a run of ACCRUE lines set-based: a handful of statements for the whole run (lock the
+/// members in key order, look up earlier txn-ids, COPY the computed entries straight into the
+/// ledger, add balances and qualifying months from totals per member), instead of several a line.
+/// Each entry is its accrual's exactly-once record; the ledger's unique index on (partner,
+/// txn-id) makes a racing insert of the same txn-id fail, and its transaction retry.
 /// Earn rules stay in Swift; the per-member tier a line earns with is simulated in line order,
 /// so a flight that crosses a threshold earns the next flight's bonus as it would one by one.
 enum BatchAccruals {
     static func apply(_ conn: Connection, program: Program, today: LocalDate, partnerCode: String, category: PartnerCategory,
                       batchID: String, lines: [QueuedAccrual], into outcome: inout BatchOutcome) throws {
         var candidates: [QueuedAccrual] = []
-        var seen: [String: String] = [:]
+        var seen: [String: AccrualContent] = [:]
         // A txn-id repeated within the run: settled once the first copy's fate is known.
         var repeats: [QueuedAccrual] = []
         var refusedFirst: [String: LoyaltyError] = [:]
         defer {
             for line in repeats {
-                if seen[line.txnID] != line.fingerprint {
+                if seen[line.txnID] != line.content {
                     outcome.rejected.append((line.line, line.txnID, .conflict("txn-id \(line.txnID) was already used with different content")))
                 } else if let error = refusedFirst[line.txnID] {
                     outcome.rejected.append((line.line, line.txnID, error))
@@ -54,34 +86,42 @@ enum BatchAccruals {
                 repeats.append(line)
                 continue
             }
-            seen[line.txnID] = line.fingerprint
+            seen[line.txnID] = line.content
             candidates.append(line)
         }
         guard !candidates.isEmpty else { return }
 
         // The members' locks before the look-up of earlier txn-ids: a direct ACCRUE of one of these
         // txn-ids holds its member's lock until it commits, so once the locks are taken the look-up
-        // sees it, and the insert below does not collide with it.
+        // sees it, and the insert below does not collide with it. The locks are taken in key order
+        // (the sorted list drives a nested loop), so concurrent batches cannot deadlock; the lateral
+        // subqueries here are index probes per key, never a scan of the whole table.
         let memberList = Set(candidates.map(\.member).filter(Identifiers.isMemberNumber)).sorted().joined(separator: "\n")
-        var members: [String: (status: String, tier: TierDefinition)] = [:]
+        var members: [String: LockedBatchMember] = [:]
         for row in try conn.query("""
-            SELECT member_number, status, tier_code FROM members WHERE member_number = ANY(string_to_array($1, chr(10)))
-            ORDER BY member_number FOR UPDATE
+            SELECT m.member_number, m.status, m.tier_code, m.ctid::text AS row
+            FROM unnest(string_to_array($1, chr(10))) AS k(member_number)
+            CROSS JOIN LATERAL (SELECT member_number, status, tier_code, ctid FROM members m
+                                WHERE m.member_number = k.member_number FOR UPDATE) m
             """, [memberList]).rows {
-            members[try row.string("member_number")] = (try row.string("status"),
-                                                         program.tier(code: try row.string("tier_code")) ?? program.baseTier)
+            members[try row.string("member_number")] = LockedBatchMember(
+                status: try row.string("status"), tier: program.tier(code: try row.string("tier_code")) ?? program.baseTier,
+                row: try row.string("row"))
         }
 
         // Txn-ids and member numbers hold no whitespace, so a newline-joined list is a safe array parameter.
         let earlier = try conn.query("""
-            SELECT txn_id, fingerprint FROM accruals WHERE partner_code = $1 AND txn_id = ANY(string_to_array($2, chr(10)))
+            SELECT e.reference, e.member_number, e.fingerprint
+            FROM unnest(string_to_array($2, chr(10))) AS t(txn_id)
+            CROSS JOIN LATERAL (SELECT reference, member_number, fingerprint FROM ledger_entries e
+                                WHERE e.kind = 'accrual' AND e.partner_code = $1 AND e.reference = t.txn_id OFFSET 0) e
             """, [partnerCode, candidates.map(\.txnID).joined(separator: "\n")])
-        var stored: [String: String] = [:]
-        for row in earlier.rows { stored[try row.string("txn_id")] = try row.string("fingerprint") }
+        var stored: [String: AccrualContent] = [:]
+        for row in earlier.rows { stored[try row.string("reference")] = try AccrualContent(row) }
         var fresh: [QueuedAccrual] = []
         for line in candidates {
-            if let fingerprint = stored[line.txnID] {
-                if fingerprint == line.fingerprint { outcome.duplicates += 1 } else {
+            if let content = stored[line.txnID] {
+                if content == line.content { outcome.duplicates += 1 } else {
                     refuse(line, .conflict("txn-id \(line.txnID) was already used with different content"))
                 }
             } else if !Identifiers.isMemberNumber(line.member) {
@@ -96,7 +136,7 @@ enum BatchAccruals {
         let earnsQualifying = (rule?.qualifyingNumerator ?? 0) != 0
         var qualification = earnsQualifying ? try QualificationSimulation(conn, program: program, today: today, members: memberList) : nil
 
-        var staged: [[String?]] = []
+        var credited: [CreditedAccrual] = []
         for line in fresh {
             guard let member = members[line.member] else {
                 refuse(line, .notFound("no member \(line.member)"))
@@ -117,51 +157,15 @@ enum BatchAccruals {
             if earned.qualifying != 0 {
                 qualification?.add(earned.qualifying, member: line.member, on: line.input.activityDate, startingTier: tier)
             }
-            staged.append([String(line.line), line.member, line.txnID, line.fingerprint, line.input.activityDate.description,
-                           String(earned.points), String(earned.qualifying), line.input.amount.map { String($0.minorUnits) },
-                           line.input.amount?.currency])
+            credited.append(CreditedAccrual(accrual: line, points: earned.points, qualifying: earned.qualifying))
+            members[line.member]?.credit(earned.points, on: line.input.activityDate)
         }
-        guard !staged.isEmpty else { return }
+        guard !credited.isEmpty else { return }
 
-        try conn.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS batch_stage (
-                line int, member_number text, txn_id text, fingerprint text, activity_date date,
-                points bigint, qualifying bigint, amount_minor bigint, currency text
-            ) ON COMMIT DELETE ROWS
-            """)
-        _ = try conn.copyIn("""
-            COPY batch_stage (line, member_number, txn_id, fingerprint, activity_date, points, qualifying, amount_minor, currency)
-            FROM STDIN
-            """, rows: staged)
-        // Fresh statistics, or the planner takes the staging table for empty and joins it row by row.
-        try conn.execute("ANALYZE batch_stage")
-        _ = try conn.query("""
-            WITH entries AS (
-                INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference,
-                                            partner_code, amount_minor, currency)
-                SELECT member_number, 'accrual', points, qualifying, activity_date, $1, txn_id, $1, amount_minor, currency
-                FROM batch_stage ORDER BY line
-                RETURNING member_number, entry_id, reference
-            )
-            INSERT INTO accruals (partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying, entry_id, batch_id)
-            SELECT $1, s.txn_id, s.member_number, s.fingerprint, s.activity_date, s.points, s.qualifying, e.entry_id, $2
-            FROM batch_stage s JOIN entries e ON e.member_number = s.member_number AND e.reference = s.txn_id
-            """, [partnerCode, batchID])
-        _ = try conn.query("""
-            UPDATE members m SET balance = m.balance + s.points, last_activity = greatest(m.last_activity, s.last_activity)
-            FROM (SELECT member_number, sum(points) AS points, max(activity_date) AS last_activity
-                  FROM batch_stage GROUP BY member_number) s
-            WHERE m.member_number = s.member_number
-            """)
-        if earnsQualifying {
-            _ = try conn.query("""
-                INSERT INTO qualifying_months (member_number, month, qualifying)
-                SELECT member_number, date_trunc('month', activity_date)::date, sum(qualifying)
-                FROM batch_stage WHERE qualifying <> 0 GROUP BY 1, 2
-                ON CONFLICT (member_number, month) DO UPDATE SET qualifying = qualifying_months.qualifying + EXCLUDED.qualifying
-                """)
-        }
-        outcome.accepted += staged.count
+        try post(conn, partnerCode: partnerCode, batchID: batchID, credited)
+        try addBalances(conn, members.filter { $0.value.lastActivity != nil })
+        if earnsQualifying { try addQualifyingMonths(conn, credited) }
+        outcome.accepted += credited.count
         // Only members whose earned tier for a period changed need their grants and tier looked at.
         for (member, dates) in qualification?.crossings ?? [:] {
             for date in dates {
@@ -170,49 +174,54 @@ enum BatchAccruals {
             try TierKeeper.refresh(conn, program: program, member: member, today: today, reason: "batch \(partnerCode)/\(batchID)")
         }
     }
-}
 
-/// Qualifying points per member and month as the batch adds them, to know the tier each line
-/// earns with and which members crossed a threshold.
-struct QualificationSimulation {
-    private let program: Program
-    private let today: LocalDate
-    private var months: [String: [LocalDate: Int64]] = [:]
-    private var simulatedTier: [String: TierDefinition] = [:]
-    /// Members and a date in each period whose earned tier changed.
-    private(set) var crossings: [String: [LocalDate]] = [:]
+    /// The entries, in line order, straight into the ledger (ids and posting time by default).
+    private static func post(_ conn: Connection, partnerCode: String, batchID: String, _ credited: [CreditedAccrual]) throws {
+        _ = try conn.copyIn("""
+            COPY ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code,
+                                 amount_minor, currency, fingerprint, batch_id) FROM STDIN
+            """, rows: credited.lazy.map { entry -> [String?] in
+            let accrual = entry.accrual, amount = accrual.input.amount
+            return [accrual.member, "accrual", String(entry.points), String(entry.qualifying), accrual.input.activityDate.description,
+                    partnerCode, accrual.txnID, partnerCode, amount.map { String($0.minorUnits) }, amount?.currency,
+                    accrual.content.fingerprint, batchID]
+        })
+    }
 
-    init(_ conn: Connection, program: Program, today: LocalDate, members: String) throws {
-        self.program = program
-        self.today = today
-        for row in try conn.query("""
-            SELECT member_number, month::text, qualifying FROM qualifying_months
-            WHERE member_number = ANY(string_to_array($1, chr(10)))
-            """, [members]).rows {
-            if let month = LocalDate(try row.string("month")) {
-                months[try row.string("member_number"), default: [:]][month] = try row.int64("qualifying")
-            }
+    /// One update per member credited, with the run's points and latest activity date. The rows
+    /// are found by their ctid: locked since the look-up, they cannot have moved, and a TID scan
+    /// costs no index probe or join against the whole table.
+    private static func addBalances(_ conn: Connection, _ credited: [String: LockedBatchMember]) throws {
+        let rows = Array(credited)
+        let updated = try conn.query("""
+            UPDATE members m SET balance = m.balance + s.points, last_activity = greatest(m.last_activity, s.last_activity)
+            FROM unnest(string_to_array($1, chr(10)), string_to_array($2, chr(10))::bigint[], string_to_array($3, chr(10))::date[])
+                 AS s(member_number, points, last_activity)
+            WHERE m.ctid = ANY(string_to_array($4, chr(10))::tid[]) AND m.member_number = s.member_number
+            """, [rows.map(\.key).joined(separator: "\n"), rows.map { String($0.value.points) }.joined(separator: "\n"),
+                  rows.map { $0.value.lastActivity?.description ?? "" }.joined(separator: "\n"),
+                  rows.map(\.value.row).joined(separator: "\n")]).affectedRows
+        guard updated == rows.count else {
+            throw LoyaltyError(.syntax, "internal error: \(updated) of \(rows.count) locked members found again; nothing was applied")
         }
     }
 
-    func tier(of member: String, from stored: TierDefinition) -> TierDefinition { simulatedTier[member] ?? stored }
-
-    mutating func add(_ qualifying: Int64, member: String, on date: LocalDate, startingTier: TierDefinition) {
-        let period = program.period(containing: date)
-        let before = total(member, period)
-        let month = LocalDate(year: date.year, month: date.month, day: 1) ?? date
-        months[member, default: [:]][month, default: 0] += qualifying
-        let after = total(member, period)
-        let earnedBefore = program.tier(forQualifying: before), earnedAfter = program.tier(forQualifying: after)
-        guard earnedBefore.code != earnedAfter.code else { return }
-        crossings[member, default: []].append(date)
-        if earnedAfter.rank > startingTier.rank && program.tierValidUntil(periodEnd: period.upperBound) >= today {
-            simulatedTier[member] = earnedAfter
+    /// Qualifying points added per member and month of activity, one upsert each.
+    private static func addQualifyingMonths(_ conn: Connection, _ credited: [CreditedAccrual]) throws {
+        var months: [String: [LocalDate: Int64]] = [:]
+        for entry in credited where entry.qualifying != 0 {
+            let date = entry.accrual.input.activityDate
+            months[entry.accrual.member, default: [:]][LocalDate(year: date.year, month: date.month, day: 1) ?? date, default: 0]
+                += entry.qualifying
         }
-    }
-
-    private func total(_ member: String, _ period: ClosedRange<LocalDate>) -> Int64 {
-        let first = LocalDate(year: period.lowerBound.year, month: period.lowerBound.month, day: 1) ?? period.lowerBound
-        return months[member]?.reduce(0) { sum, entry in (first...period.upperBound).contains(entry.key) ? sum + entry.value : sum } ?? 0
+        let rows = months.flatMap { member, totals in totals.map { (member: member, month: $0.key, qualifying: $0.value) } }
+        guard !rows.isEmpty else { return }
+        _ = try conn.query("""
+            INSERT INTO qualifying_months (member_number, month, qualifying)
+            SELECT * FROM unnest(string_to_array($1, chr(10)), string_to_array($2, chr(10))::date[],
+                                 string_to_array($3, chr(10))::bigint[])
+            ON CONFLICT (member_number, month) DO UPDATE SET qualifying = qualifying_months.qualifying + EXCLUDED.qualifying
+            """, [rows.map(\.member).joined(separator: "\n"), rows.map(\.month.description).joined(separator: "\n"),
+                  rows.map { String($0.qualifying) }.joined(separator: "\n")])
     }
 }

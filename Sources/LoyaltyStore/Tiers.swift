@@ -100,8 +100,11 @@ enum TierKeeper {
                               WHERE member_number = $1 AND activity_date BETWEEN $2::date AND $3::date AND qualifying <> 0)
                    END AS points,
                    CASE WHEN $5::boolean
-                        THEN (SELECT count(*) FROM accruals WHERE member_number = $1
-                              AND activity_date BETWEEN $2::date AND $3::date AND qualifying > reversed_qualifying)
+                        THEN (SELECT count(*) FROM ledger_entries a WHERE a.member_number = $1 AND a.kind = 'accrual'
+                              AND a.activity_date BETWEEN $2::date AND $3::date AND a.qualifying > 0
+                              AND a.qualifying > (SELECT coalesce(-sum(r.qualifying), 0) FROM ledger_entries r
+                                                  WHERE r.member_number = $1 AND r.kind = 'reversal'
+                                                    AND r.partner_code = a.partner_code AND r.reference = a.reference))
                         ELSE 0
                    END AS activities
             """, [member, window.lowerBound.description, window.upperBound.description, String(wholeMonths),

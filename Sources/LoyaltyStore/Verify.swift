@@ -23,31 +23,18 @@ let invariants: [(name: String, sql: String)] = [
                                     AND h.status = 'active' AND h.expires_at > now()), 0) < 0
           AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = m.member_number AND e.kind = 'reversal')
         """),
-    ("every ledger entry and accrual belongs to a member", """
+    ("every ledger entry belongs to a member, and its partner exists", """
         SELECT e.member_number || '/' || e.entry_id FROM ledger_entries e
         WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = e.member_number)
-        UNION ALL
-        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
-        WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = a.member_number)
-           OR NOT EXISTS (SELECT 1 FROM partners p WHERE p.code = a.partner_code)
+           OR (e.partner_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partners p WHERE p.code = e.partner_code))
         """),
-    ("every accrual has its ledger entry with the same points", """
-        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
-        LEFT JOIN ledger_entries e ON e.member_number = a.member_number AND e.entry_id = a.entry_id
-        WHERE e.entry_id IS NULL OR e.kind <> 'accrual' OR e.points <> a.points OR e.qualifying <> a.qualifying
-           OR e.reference <> a.txn_id OR e.partner_code <> a.partner_code
-        """),
-    ("every accrual entry has its accrual record", """
-        SELECT e.member_number || '/' || e.entry_id FROM ledger_entries e
-        WHERE e.kind = 'accrual' AND NOT EXISTS (SELECT 1 FROM accruals a WHERE a.member_number = e.member_number
-                                                 AND a.entry_id = e.entry_id)
-        """),
-    ("reversed points equal the reversal entries of each accrual", """
-        SELECT a.partner_code || '/' || a.txn_id FROM accruals a
-        LEFT JOIN (SELECT member_number, partner_code, reference, -sum(points) AS points, -sum(qualifying) AS qualifying
-                   FROM ledger_entries WHERE kind = 'reversal' GROUP BY 1, 2, 3) r
-          ON r.member_number = a.member_number AND r.partner_code = a.partner_code AND r.reference = a.txn_id
-        WHERE a.reversed_points <> coalesce(r.points, 0) OR a.reversed_qualifying <> coalesce(r.qualifying, 0)
+    ("reversals never exceed their accrual", """
+        SELECT r.partner_code || '/' || r.reference
+        FROM (SELECT member_number, partner_code, reference, -sum(points) AS points, -sum(qualifying) AS qualifying
+              FROM ledger_entries WHERE kind = 'reversal' GROUP BY 1, 2, 3) r
+        LEFT JOIN ledger_entries a ON a.member_number = r.member_number AND a.kind = 'accrual'
+                                  AND a.partner_code = r.partner_code AND a.reference = r.reference
+        WHERE a.entry_id IS NULL OR r.points > a.points OR r.qualifying > a.qualifying OR r.qualifying < 0
         """),
     ("qualifying months equal the ledger's qualifying points", """
         SELECT coalesce(q.member_number, l.member_number) || '/' || coalesce(q.month, l.month) FROM qualifying_months q

@@ -6,7 +6,7 @@ import Postgres
 import XCTest
 
 /// Writes ledger history straight into a test database, keeping every invariant `verify` checks
-/// (balances, accrual records, reversals, qualifying months), with chosen posting times, which the
+/// (balances, accruals' exactly-once records, reversals, qualifying months), with chosen posting times, which the
 /// store's own write paths take from the database clock.
 struct LedgerWriter {
     let conn: Connection
@@ -23,13 +23,9 @@ struct LedgerWriter {
         _ = try conn.query("""
             WITH entry AS (
                 INSERT INTO ledger_entries (member_number, posted_at, kind, points, qualifying, activity_date, source,
-                                            reference, partner_code, amount_minor, currency)
+                                            reference, partner_code, amount_minor, currency, fingerprint)
                 VALUES ($1, $2::timestamptz, 'accrual', $3, $4, $5, $6, $7, $6, $8,
-                        CASE WHEN $8::bigint IS NULL THEN NULL ELSE $9 END)
-                RETURNING entry_id
-            ), accrual AS (
-                INSERT INTO accruals (partner_code, txn_id, member_number, fingerprint, activity_date, points, qualifying, entry_id)
-                SELECT $6, $7, $1, 'fixture', $5, $3, $4, entry_id FROM entry
+                        CASE WHEN $8::bigint IS NULL THEN NULL ELSE $9 END, 'fixture')
             ), months AS (
                 INSERT INTO qualifying_months (member_number, month, qualifying)
                 SELECT $1, date_trunc('month', $5::date)::date, $4 WHERE $4::bigint <> 0
@@ -44,8 +40,7 @@ struct LedgerWriter {
     func reverse(_ partner: String, _ txn: String, points: Int64, qualifying: Int64 = 0, posted: String) throws {
         _ = try conn.query("""
             WITH a AS (
-                UPDATE accruals SET reversed_points = reversed_points + $3, reversed_qualifying = reversed_qualifying + $4
-                WHERE partner_code = $1 AND txn_id = $2 RETURNING member_number, activity_date
+                SELECT member_number, activity_date FROM ledger_entries WHERE kind = 'accrual' AND partner_code = $1 AND reference = $2
             ), entry AS (
                 INSERT INTO ledger_entries (member_number, posted_at, kind, points, qualifying, activity_date, source, reference, partner_code)
                 SELECT member_number, $5::timestamptz, 'reversal', -$3::bigint, -$4::bigint, activity_date, $1, $2, $1 FROM a

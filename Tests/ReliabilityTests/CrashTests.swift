@@ -131,7 +131,7 @@ final class CrashTests: ReliabilityTestCase {
             try value("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]) == "0"
         }
         let stored = try value("SELECT count(*) FROM batches WHERE batch_id = $1", [batchID]) == "1"
-        let accruals = Int(try value("SELECT count(*) FROM accruals WHERE batch_id = $1", [batchID]) ?? "") ?? -1
+        let accruals = Int(try value("SELECT count(*) FROM ledger_entries WHERE batch_id = $1", [batchID]) ?? "") ?? -1
         XCTAssertEqual(accruals, stored ? intended?.all.count ?? -1 : 0,
                        "the batch is applied whole or not at all (summary stored: \(stored))", file: file, line: line)
         return stored

@@ -149,8 +149,9 @@ extension IntendedAccruals {
             """, [Self.partner, prefix]).rows {
             totals[row[0] ?? ""] = [Int64(row[1] ?? "") ?? -1, Int64(row[2] ?? "") ?? -1]
         }
-        let present = Set(try connection.query("SELECT txn_id FROM accruals WHERE partner_code = $1 AND txn_id LIKE $2",
-                                               [Self.partner, prefix]).rows.compactMap { $0[0] })
+        let present = Set(try connection.query("""
+            SELECT reference FROM ledger_entries WHERE kind = 'accrual' AND partner_code = $1 AND reference LIKE $2
+            """, [Self.partner, prefix]).rows.compactMap { $0[0] })
         return (totals, acknowledged.filter { !present.contains($0.txnID) }.count)
     }
 }
