@@ -50,21 +50,29 @@ struct LockedMember {
     /// Locks the member's row for the rest of the transaction: every change to a member's points
     /// goes through this lock, which is what makes overdraft impossible under races.
     static func lock(_ conn: Connection, _ number: String, mustBeActive: Bool = true) throws -> LockedMember {
-        guard let row = try conn.query("""
-            SELECT status, balance, tier_code FROM members WHERE member_number = $1 FOR UPDATE
-            """, [number]).first else {
-            throw LoyaltyError.notFound("no member \(number)")
-        }
-        // Summed in a statement of its own, after the lock: a statement sees what was committed when
-        // it started, so one that waited for the lock would miss holds made by whoever held it.
-        let held = try conn.query("""
-            SELECT coalesce(sum(points), 0) AS held FROM holds
-            WHERE member_number = $1 AND status = 'active' AND expires_at > now()
-            """, [number]).first?.int64("held") ?? 0
-        let member = LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
-                                  held: held, tierCode: try row.string("tier_code"))
+        let results = try conn.pipeline(lockStatements(number))
+        let member = try locked(number, results[...])
         if mustBeActive { try member.requireActive() }
         return member
+    }
+
+    /// The lock and the sum of holds, to run in this order, in one round trip (`Connection.pipeline`).
+    /// The holds are summed in a statement of their own, after the lock: a statement sees what was
+    /// committed when it started, so one that waited for the lock would miss holds made by whoever held it.
+    static func lockStatements(_ number: String) -> [(sql: String, parameters: [String?])] {
+        [("SELECT status, balance, tier_code FROM members WHERE member_number = $1 FOR UPDATE", [number]),
+         ("""
+          SELECT coalesce(sum(points), 0) AS held FROM holds
+          WHERE member_number = $1 AND status = 'active' AND expires_at > now()
+          """, [number])]
+    }
+
+    /// The member from the results of its `lockStatements`.
+    static func locked(_ number: String, _ results: ArraySlice<QueryResult>) throws -> LockedMember {
+        guard let row = results[results.startIndex].first else { throw LoyaltyError.notFound("no member \(number)") }
+        let held = try results[results.startIndex + 1].first?.int64("held") ?? 0
+        return LockedMember(number: number, status: try row.string("status"), balance: try row.int64("balance"),
+                            held: held, tierCode: try row.string("tier_code"))
     }
 
     /// Closed and merged accounts neither earn nor spend.

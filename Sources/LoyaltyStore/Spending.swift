@@ -24,20 +24,27 @@ public enum RedemptionTarget: Sendable, Equatable {
 enum RequestLog {
     struct Stored { var id: String; var points: Int64; var third: String }
 
-    static func replay(_ conn: Connection, principal: Principal, requestID: String, fingerprint: String) throws -> Stored? {
-        guard let row = try conn.query("""
-            SELECT fingerprint, reply->>0 AS id, reply->>1 AS points, reply->>2 AS third
-            FROM requests WHERE principal = $1 AND request_id = $2
-            """, [principal.description, requestID]).first else { return nil }
+    /// The look-up of an earlier request with this id; `replay(from:)` reads its result.
+    static func replayStatement(principal: Principal, requestID: String) -> (sql: String, parameters: [String?]) {
+        ("""
+         SELECT fingerprint, reply->>0 AS id, reply->>1 AS points, reply->>2 AS third
+         FROM requests WHERE principal = $1 AND request_id = $2
+         """, [principal.description, requestID])
+    }
+
+    /// The stored reply of an earlier request with the same content, nil for a new request-id.
+    static func replay(from result: QueryResult, requestID: String, fingerprint: String) throws -> Stored? {
+        guard let row = result.first else { return nil }
         guard try row.string("fingerprint") == fingerprint else {
             throw LoyaltyError.conflict("request-id \(requestID) was already used with different content")
         }
         return Stored(id: try row.string("id"), points: try row.int64("points"), third: try row.string("third"))
     }
 
+    /// Records the reply; the row goes in with the COMMIT, in the same round trip.
     static func store(_ conn: Connection, principal: Principal, requestID: String, command: String, fingerprint: String,
-                      member: String, reply: Stored) throws {
-        _ = try conn.query("""
+                      member: String, reply: Stored) {
+        conn.executeBeforeCommit("""
             INSERT INTO requests (principal, request_id, command, fingerprint, member_number, result_id, reply)
             VALUES ($1, $2, $3, $4, $5, $6, jsonb_build_array($6::text, $7::bigint, $8::text))
             """, [principal.description, requestID, command, fingerprint, member, reply.id, String(reply.points), reply.third])
@@ -67,10 +74,9 @@ extension LoyaltyStore {
         // The reward is looked up after the replay check: a resend gets its stored reply even
         // when the reward has left the catalog since.
         return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
-                         fingerprint: fingerprint) { conn, locked in
+                         fingerprint: fingerprint, idPrefix: "RD") { conn, locked, id in
             let points = try plainPoints ?? Self.rewardPoints(program, code: rewardCode ?? "", quantity: quantity)
             try locked.require(points)
-            let id = try Self.nextID(conn, prefix: "RD")
             _ = try conn.query("""
                 WITH r AS (
                     INSERT INTO redemptions (member_number, redemption_id, reward_code, quantity, points, principal)
@@ -97,9 +103,8 @@ extension LoyaltyStore {
         guard points > 0 else { throw .invalid("points must be positive") }
         guard (1...limits.holdTTLSecondsMax).contains(ttl) else { throw .invalid("ttl-seconds must be 1-\(limits.holdTTLSecondsMax)") }
         let stored = try spend(principal: principal, requestID: requestID, member: member, command: "HOLD",
-                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)") { conn, locked in
+                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)", idPrefix: "H") { conn, locked, id in
             try locked.require(points)
-            let id = try Self.nextID(conn, prefix: "H")
             let row = try conn.query("""
                 INSERT INTO holds (member_number, hold_id, points, expires_at, principal)
                 VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
@@ -207,9 +212,8 @@ extension LoyaltyStore {
         guard from != to else { throw .invalid("cannot transfer to the same member") }
         guard Identifiers.isMemberNumber(to) else { throw .invalid("malformed member number") }
         return try spend(principal: principal, requestID: requestID, member: from, command: "TRANSFER",
-                         fingerprint: "TRANSFER|\(from)|\(to)|\(points)", alsoLock: to) { conn, locked in
+                         fingerprint: "TRANSFER|\(from)|\(to)|\(points)", idPrefix: "TR", alsoLock: to) { conn, locked, id in
             try locked.require(points)
-            let id = try Self.nextID(conn, prefix: "TR")
             try Self.postTransfer(conn, from: from, to: to, transferID: id, points: points, principal: principal, today: today)
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
@@ -256,28 +260,34 @@ extension LoyaltyStore {
     // MARK: - Shared steps
 
     /// The frame of every request-id'd spend: check the id, lock the member (and a second one in a
-    /// fixed order, so two transfers never deadlock), replay or apply, record the reply.
+    /// fixed order, so two transfers never deadlock), replay or apply with a new id `prefix`NNN,
+    /// record the reply. Locks, holds, the replay look-up and the new id take one round trip, the
+    /// reply's record goes with the COMMIT.
     private func spend(principal: Principal, requestID: String, member: String, command: String, fingerprint: String,
-                       alsoLock other: String? = nil,
-                       apply: @escaping (Connection, LockedMember) throws -> RequestLog.Stored) throws(LoyaltyError) -> RequestLog.Stored {
+                       idPrefix: String, alsoLock other: String? = nil,
+                       apply: @escaping (Connection, LockedMember, String) throws -> RequestLog.Stored) throws(LoyaltyError) -> RequestLog.Stored {
         guard Identifiers.isClientID(requestID) else { throw .invalid("request-id must be 1-64 printable ASCII, no spaces") }
         guard Identifiers.isMemberNumber(member) else { throw .invalid("malformed member number") }
         guard principal.mayActOn(member: member) else { throw .noPermission("a member may act only on itself") }
+        let numbers = [member, other].compactMap { $0 }.sorted()
         return try write { conn in
-            let members = try [member, other].compactMap { $0 }.sorted().map { number in
-                try LockedMember.lock(conn, number, mustBeActive: false)
+            let results = try conn.pipeline(numbers.flatMap(LockedMember.lockStatements)
+                                            + [RequestLog.replayStatement(principal: principal, requestID: requestID),
+                                               Self.nextIDStatement])
+            let members = try numbers.enumerated().map { index, number in
+                try LockedMember.locked(number, results[(2 * index)...])
             }
             // A replay gets its original reply even if an account was closed since; new work does not.
-            if let stored = try RequestLog.replay(conn, principal: principal, requestID: requestID, fingerprint: fingerprint) {
+            if let stored = try RequestLog.replay(from: results[2 * numbers.count], requestID: requestID, fingerprint: fingerprint) {
                 return stored
             }
             for locked in members { try locked.requireActive() }
             guard let locked = members.first(where: { $0.number == member }) else {
                 throw LoyaltyError.notFound("no member \(member)")
             }
-            let stored = try apply(conn, locked)
-            try RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
-                                 fingerprint: fingerprint, member: member, reply: stored)
+            let stored = try apply(conn, locked, idPrefix + (try Self.nextID(from: results[2 * numbers.count + 1])))
+            RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
+                             fingerprint: fingerprint, member: member, reply: stored)
             return stored
         }
     }
@@ -298,8 +308,13 @@ extension LoyaltyStore {
 
     /// Server-chosen ids for redemptions, holds, transfers and adjustments.
     static func nextID(_ conn: Connection, prefix: String) throws -> String {
-        let row = try conn.query("SELECT nextval('spend_id_seq') AS id").first
-        return prefix + String(try row?.int64("id") ?? 0)
+        prefix + (try nextID(from: try conn.query(nextIDStatement.sql)))
+    }
+
+    static let nextIDStatement: (sql: String, parameters: [String?]) = ("SELECT nextval('spend_id_seq') AS id", [])
+
+    private static func nextID(from result: QueryResult) throws -> String {
+        String(try result.first?.int64("id") ?? 0)
     }
 }
 

@@ -12,6 +12,7 @@ extension Connection {
     /// so any text round-trips exactly. Each row must have one value per copied column.
     public func copyIn(_ copySQL: String, rows: some Sequence<[String?]>) throws(PostgresError) -> Int {
         precondition(!copySQL.utf8.contains(0), "SQL text contains a NUL byte")
+        try sendPendingBegin()
         let columnCount: Int
         do {
             guard let start = OwnedResult(PQexec(live, copySQL)) else { throw failureWithoutResult() }

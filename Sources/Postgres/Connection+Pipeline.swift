@@ -20,6 +20,11 @@ extension Connection {
     public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [QueryResult] {
         precondition(statements.count <= Self.pipelineStatementsMax, "pipeline of \(statements.count) statements")
         guard !statements.isEmpty else { return [] }
+        // A transaction's pending BEGIN goes first; its (empty) result is not returned.
+        if let begin = pendingBegin {
+            pendingBegin = nil
+            return Array(try pipeline([(begin, [])] + statements).dropFirst())
+        }
         // Refuse the whole batch up front: once queued, earlier statements would commit at the sync.
         for statement in statements {
             precondition(!statement.sql.utf8.contains(0), "SQL text contains a NUL byte")

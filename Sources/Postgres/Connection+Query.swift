@@ -8,6 +8,8 @@ extension Connection {
     /// generated name, later uses only execute it. At most `preparedStatementsMax` stay prepared;
     /// the least recently used is deallocated to make room.
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
+        // A transaction's first statement takes its BEGIN along, in one round trip.
+        if pendingBegin != nil { return try pipeline([(sql, parameters)])[0] }
         let name = try preparedName(for: sql)
         let buffer = try ParameterBuffer(parameters)
         do {
@@ -30,7 +32,15 @@ extension Connection {
     /// migrations and DDL. Only the last statement's result is kept, so it returns nothing.
     public func execute(_ sql: String) throws(PostgresError) {
         precondition(!sql.utf8.contains(0), "SQL text contains a NUL byte")
+        try sendPendingBegin()
         _ = try run { PQexec($0, sql) }
+    }
+
+    /// Sends a transaction's BEGIN on its own, before a statement that cannot take it along.
+    func sendPendingBegin() throws(PostgresError) {
+        guard let begin = pendingBegin else { return }
+        pendingBegin = nil
+        _ = try run { PQexec($0, begin) }
     }
 
     /// Runs one synchronous libpq call; returns its result when the statement ran, else throws

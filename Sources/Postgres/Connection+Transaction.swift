@@ -22,23 +22,49 @@ extension Connection {
     public func transaction<T>(
         _ isolation: IsolationLevel = .readCommitted, _ body: (Connection) throws -> T
     ) throws -> T {
-        precondition(PQtransactionStatus(live) == PQTRANS_IDLE, "transaction() inside a transaction")
-        try execute("BEGIN ISOLATION LEVEL \(isolation.sql)")
+        precondition(PQtransactionStatus(live) == PQTRANS_IDLE && pendingBegin == nil, "transaction() inside a transaction")
+        // Sent with the body's first statement: one round trip fewer for every transaction.
+        pendingBegin = "BEGIN ISOLATION LEVEL \(isolation.sql)"
+        beforeCommit.removeAll()
         let value: T
         do {
             value = try body(self)
+            try commit()
         } catch {
+            pendingBegin = nil
+            beforeCommit.removeAll()
             rollbackIfOpen()
             throw error
         }
-        precondition(PQtransactionStatus(live) != PQTRANS_IDLE, "the body of transaction() ended the transaction")
+        return value
+    }
+
+    /// Queues a statement whose result nobody reads (a log row, say) to go with the transaction's
+    /// COMMIT, in the same round trip; an error in it rolls the whole transaction back.
+    public func executeBeforeCommit(_ sql: String, _ parameters: [String?]) {
+        precondition(pendingBegin != nil || PQtransactionStatus(live) != PQTRANS_IDLE, "executeBeforeCommit outside a transaction")
+        beforeCommit.append((sql, parameters))
+    }
+
+    private func commit() throws {
+        if pendingBegin != nil && beforeCommit.isEmpty {
+            pendingBegin = nil  // the body ran no statement: there is nothing to commit
+            return
+        }
+        precondition(pendingBegin != nil || PQtransactionStatus(live) != PQTRANS_IDLE,
+                     "the body of transaction() ended the transaction")
+        if !beforeCommit.isEmpty {
+            let statements = beforeCommit + [(sql: "COMMIT", parameters: [])]
+            beforeCommit.removeAll()
+            _ = try pipeline(statements)
+            return
+        }
         let commit = try run { PQexec($0, "COMMIT") }
         guard commit.commandStatus == "COMMIT" else {
             throw PostgresError(
                 code: .unexpectedResult,
                 message: "transaction rolled back at COMMIT because a statement in it failed")
         }
-        return value
     }
 
     /// Best effort: a broken connection has no transaction left to roll back.

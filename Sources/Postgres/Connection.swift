@@ -22,6 +22,10 @@ public final class Connection {
     /// nil once closed.
     private(set) var handle: OpaquePointer?
     var statements = StatementCache(capacity: Connection.preparedStatementsMax)
+    /// Statements of the open transaction whose results nobody reads: sent with its COMMIT.
+    var beforeCommit: [(sql: String, parameters: [String?])] = []
+    /// The BEGIN of a transaction whose first statement has not been sent: it goes with it.
+    var pendingBegin: String?
 
     /// Connects with `conninfo` as given to libpq (keyword/value string or URI).
     ///

@@ -24,6 +24,29 @@ final class TransactionTests: DatabaseTestCase {
         XCTAssertTrue(connection.isHealthy)
     }
 
+    func testStatementsQueuedForTheCommitAreAppliedWithItOrNotAtAll() throws {
+        try connection.transaction { connection in
+            _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
+            connection.executeBeforeCommit("INSERT INTO accounts VALUES ($1, $2)", ["2", "50"])
+        }
+        XCTAssertEqual(try accountCount(), 2)
+        XCTAssertTrue(connection.isHealthy)
+        // The queued statement fails (duplicate key): nothing of the transaction stays.
+        XCTAssertThrowsError(try connection.transaction { connection in
+            _ = try connection.query("INSERT INTO accounts VALUES (3, 1)")
+            connection.executeBeforeCommit("INSERT INTO accounts VALUES ($1, $2)", ["1", "1"])
+        }) { error in XCTAssertTrue((error as? PostgresError)?.isUniqueViolation == true, "\(error)") }
+        XCTAssertEqual(try accountCount(), 2)
+        XCTAssertTrue(connection.isHealthy)
+        // A body that throws drops what it queued.
+        XCTAssertThrowsError(try connection.transaction { connection in
+            connection.executeBeforeCommit("INSERT INTO accounts VALUES ($1, $2)", ["4", "1"])
+            throw BodyFailed()
+        })
+        try connection.transaction { connection in _ = try connection.query("SELECT 1") }
+        XCTAssertEqual(try accountCount(), 2)
+    }
+
     func testThrowingBodyRollsBackAndRethrows() throws {
         XCTAssertThrowsError(try connection.transaction { connection in
             _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")
