@@ -24,17 +24,20 @@ public enum RedemptionTarget: Sendable, Equatable {
 enum RequestLog {
     struct Stored { var id: String; var points: Int64; var third: String }
 
-    /// The look-up of an earlier request with this id; `replay(from:)` reads its result.
+    /// The look-up of an earlier request with this id, and the id a new one would get (a replay
+    /// leaves a gap in the sequence): one statement; `replay(from:)` and `newID(from:)` read its row.
     static func replayStatement(principal: Principal, requestID: String) -> (sql: String, parameters: [String?]) {
         ("""
-         SELECT fingerprint, reply->>0 AS id, reply->>1 AS points, reply->>2 AS third
-         FROM requests WHERE principal = $1 AND request_id = $2
+         SELECT nextval('spend_id_seq') AS new_id, r.fingerprint, r.reply->>0 AS id, r.reply->>1 AS points, r.reply->>2 AS third
+         FROM (VALUES (1)) AS one (n) LEFT JOIN requests r ON r.principal = $1 AND r.request_id = $2
          """, [principal.description, requestID])
     }
 
+    static func newID(from result: QueryResult) throws -> String { String(try result.first?.int64("new_id") ?? 0) }
+
     /// The stored reply of an earlier request with the same content, nil for a new request-id.
     static func replay(from result: QueryResult, requestID: String, fingerprint: String) throws -> Stored? {
-        guard let row = result.first else { return nil }
+        guard let row = result.first, row["fingerprint"] != nil else { return nil }
         guard try row.string("fingerprint") == fingerprint else {
             throw LoyaltyError.conflict("request-id \(requestID) was already used with different content")
         }
@@ -272,8 +275,7 @@ extension LoyaltyStore {
         let numbers = [member, other].compactMap { $0 }.sorted()
         return try write { conn in
             let results = try conn.pipeline(numbers.flatMap(LockedMember.lockStatements)
-                                            + [RequestLog.replayStatement(principal: principal, requestID: requestID),
-                                               Self.nextIDStatement])
+                                            + [RequestLog.replayStatement(principal: principal, requestID: requestID)])
             let members = try numbers.enumerated().map { index, number in
                 try LockedMember.locked(number, results[(2 * index)...])
             }
@@ -285,7 +287,7 @@ extension LoyaltyStore {
             guard let locked = members.first(where: { $0.number == member }) else {
                 throw LoyaltyError.notFound("no member \(member)")
             }
-            let stored = try apply(conn, locked, idPrefix + (try Self.nextID(from: results[2 * numbers.count + 1])))
+            let stored = try apply(conn, locked, idPrefix + (try RequestLog.newID(from: results[2 * numbers.count])))
             RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
                              fingerprint: fingerprint, member: member, reply: stored)
             return stored
@@ -308,13 +310,8 @@ extension LoyaltyStore {
 
     /// Server-chosen ids for redemptions, holds, transfers and adjustments.
     static func nextID(_ conn: Connection, prefix: String) throws -> String {
-        prefix + (try nextID(from: try conn.query(nextIDStatement.sql)))
-    }
-
-    static let nextIDStatement: (sql: String, parameters: [String?]) = ("SELECT nextval('spend_id_seq') AS id", [])
-
-    private static func nextID(from result: QueryResult) throws -> String {
-        String(try result.first?.int64("id") ?? 0)
+        let row = try conn.query("SELECT nextval('spend_id_seq') AS id").first
+        return prefix + String(try row?.int64("id") ?? 0)
     }
 }
 

@@ -28,6 +28,15 @@ let invariants: [(name: String, sql: String)] = [
         WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = e.member_number)
            OR (e.partner_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partners p WHERE p.code = e.partner_code))
         """),
+    ("every hold, redemption and transfer belongs to a member", """
+        SELECT h.hold_id FROM holds h WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = h.member_number)
+        UNION ALL
+        SELECT r.redemption_id FROM redemptions r WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = r.member_number)
+        UNION ALL
+        SELECT t.transfer_id FROM transfers t
+        WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = t.from_member)
+           OR NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = t.to_member)
+        """),
     ("reversals never exceed their accrual", """
         SELECT r.partner_code || '/' || r.reference
         FROM (SELECT member_number, partner_code, reference, -sum(points) AS points, -sum(qualifying) AS qualifying

@@ -15,6 +15,7 @@ final class VerifyTests: StoreTestCase {
         static let request = "every request-id points at what it created"
         static let batch = "every batch's counts match its rejected lines"
         static let sign = "ledger entries are unique and point kinds carry the right sign"
+        static let owner = "every hold, redemption and transfer belongs to a member"
     }
 
     override func setUpWithError() throws {
@@ -159,6 +160,12 @@ final class VerifyTests: StoreTestCase {
     func testARequestPointingNowhereIsCaught() throws {
         _ = try sql("UPDATE requests SET result_id = 'RD0' WHERE request_id = 'r2'")
         XCTAssertEqual(try brokenInvariants(), [Invariant.request])
+    }
+
+    func testAHoldOfNoMemberIsCaught() throws {
+        _ = try sql("UPDATE holds SET member_number = 'NOBODY' WHERE status = 'released'")
+        // Its request record now points nowhere too.
+        XCTAssertEqual(try brokenInvariants(), [Invariant.owner, Invariant.request])
     }
 
     func testALostBatchErrorIsCaught() throws {
