@@ -80,7 +80,9 @@ extension LoyaltyStore {
                          fingerprint: fingerprint, idPrefix: "RD") { conn, locked, id in
             let points = try plainPoints ?? Self.rewardPoints(program, code: rewardCode ?? "", quantity: quantity)
             try locked.require(points)
-            _ = try conn.query("""
+            // Nothing in the reply comes from these writes, so they go with the COMMIT: a REDEEM is
+            // two round trips, the locks and look-ups, then the writes and the COMMIT.
+            conn.executeBeforeCommit("""
                 WITH r AS (
                     INSERT INTO redemptions (member_number, redemption_id, reward_code, quantity, points, principal)
                     VALUES ($1, $2, $3, $4, $5, $6)
