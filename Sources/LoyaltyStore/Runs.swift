@@ -162,9 +162,13 @@ struct RunDriver {
             }
             thread.start()
         }
-        progress?(dealer.progress)
-        dealer.work(coordinator, apply) { progress?($0) }
-        dealer.waitForWorkers { progress?($0) }
+        var reported = dealer.progress
+        progress?(reported)
+        dealer.work(coordinator, apply) { now in
+            reported = now
+            progress?(now)
+        }
+        dealer.waitForWorkers(reported: reported.membersDone) { progress?($0) }
         if let failure = dealer.failure { throw failure }
     }
 
@@ -307,19 +311,22 @@ final class ChunkDealer: @unchecked Sendable {
         }
     }
 
-    /// Waits for the other workers, reporting progress as their chunks commit.
-    func waitForWorkers(progress: (RunProgress) -> Void) {
+    /// Waits for the other workers, reporting progress as their chunks commit, through the last:
+    /// `reported` is what the caller reported so far (workers may have committed since).
+    func waitForWorkers(reported: Int, progress: (RunProgress) -> Void) {
         condition.lock()
-        var reported = done
-        while running > 0 {
-            condition.wait()
+        var reported = reported
+        while true {
             if done != reported {
                 reported = done
                 let now = RunProgress(membersDone: done, membersTotal: max(total, done))
                 condition.unlock()
                 progress(now)
                 condition.lock()
+                continue
             }
+            guard running > 0 else { break }
+            condition.wait()
         }
         condition.unlock()
     }
