@@ -38,10 +38,12 @@ extension Connection {
             sendError = sendError ?? failureWithoutResult()
         }
         let (results, resultError) = receive(steps, statementCount: statements.count)
-        if PQexitPipelineMode(live) != 1 {
-            assert(PQstatus(live) != CONNECTION_OK, "pipeline left with results pending")
-        }
+        // Still in pipeline mode only when the server went away mid-pipeline (a FATAL result
+        // arrives before libpq has seen the socket close): the connection fails `isHealthy`, so
+        // the pool drops it, and the caller gets the error.
+        let exited = PQexitPipelineMode(live) == 1
         if let error = resultError ?? sendError { throw error }
+        guard exited else { throw failureWithoutResult() }
         assert(results.count == statements.count)
         return results
     }
