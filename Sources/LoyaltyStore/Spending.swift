@@ -64,21 +64,26 @@ extension LoyaltyStore {
                        target: RedemptionTarget) throws(LoyaltyError) -> SpendReceipt {
         let program = try program()
         let today = try today()
-        let (rewardCode, quantity, plainPoints): (String?, Int, Int64?)
+        // The fingerprint names a reward and its quantity, or the points of a plain debit.
+        let (rewardCode, quantity, counted): (String?, Int, Int64)
         switch target {
         case .reward(let code, let qty):
             guard (1...limits.redeemQuantityMax).contains(qty) else { throw .invalid("quantity must be 1-\(limits.redeemQuantityMax)") }
-            (rewardCode, quantity, plainPoints) = (code, qty, nil)
+            (rewardCode, quantity, counted) = (code, qty, Int64(qty))
         case .points(let n):
             guard n > 0 else { throw .invalid("points must be positive") }
-            (rewardCode, quantity, plainPoints) = (nil, 1, n)
+            (rewardCode, quantity, counted) = (nil, 1, n)
         }
-        let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(plainPoints ?? Int64(quantity))"
+        let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(counted)"
         // The reward is looked up after the replay check: a resend gets its stored reply even
         // when the reward has left the catalog since.
         return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
                          fingerprint: fingerprint, idPrefix: "RD") { conn, locked, id in
-            let points = try plainPoints ?? Self.rewardPoints(program, code: rewardCode ?? "", quantity: quantity)
+            let points: Int64
+            switch target {
+            case .reward(let code, let qty): points = try Self.rewardPoints(program, code: code, quantity: qty)
+            case .points(let n): points = n
+            }
             try locked.require(points)
             // Nothing in the reply comes from these writes, so they go with the COMMIT: a REDEEM is
             // two round trips, the locks and look-ups, then the writes and the COMMIT.
