@@ -72,7 +72,9 @@ run expire --as-of $as_of
 run expire --as-of $as_of
 run tiers evaluate --as-of 2026-11-24
 run expire --as-of 2026-11-24
-psql -q "$url" -c "UPDATE program_settings SET value = jsonb_set(value, '{expiry}', '{\"policy\": \"lot\", \"months\": 24}') WHERE key = 'program'"
+"$ctl" program export --database "$url" \
+  | python3 -c 'import json, sys; p = json.load(sys.stdin); p["expiry"] = {"policy": "lot", "months": 24}; json.dump(p, sys.stdout)' \
+  | "$ctl" program apply - --reason "bench: lot expiry" --database "$url"
 run expire --as-of 2026-11-25 --dry-run
 run expire --as-of 2026-11-25
 run verify | tail -1

@@ -1,7 +1,63 @@
-/// The kind of partner, which decides the earn rule its accruals follow.
-/// `CodingKeyRepresentable` makes `[PartnerCategory: EarnRule]` a JSON object keyed by raw value.
-public enum PartnerCategory: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
-    case airline, hotel, carRental = "car_rental", card, dining
+/// The kind of partner, which decides the earn rule its accruals follow unless the partner has a
+/// rule of its own. Categories are open: any lower-case word (`telecom`, `cruise`, `online`), and
+/// the program document says which ones earn. `CodingKeyRepresentable` makes
+/// `[PartnerCategory: EarnRule]` a JSON object keyed by the word.
+public struct PartnerCategory: RawRepresentable, Hashable, Sendable, Codable, CodingKeyRepresentable, CustomStringConvertible {
+    public static let lengthMax = 32
+    public static let airline = PartnerCategory(word: "airline"), hotel = PartnerCategory(word: "hotel")
+    public static let carRental = PartnerCategory(word: "car_rental"), card = PartnerCategory(word: "card")
+    public static let dining = PartnerCategory(word: "dining")
+
+    public let rawValue: String
+
+    /// nil unless `a-z` first, then `a-z 0-9 _`, at most `lengthMax` in all.
+    public init?(rawValue: String) {
+        guard Self.isWord(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(word: String) {
+        precondition(Self.isWord(word), "category constants are words")
+        rawValue = word
+    }
+
+    public static func isWord(_ s: String) -> Bool {
+        guard let first = s.utf8.first, Identifiers.isLower(first) else { return false }
+        return Identifiers.matches(s, lengths: 1...lengthMax) {
+            Identifiers.isLower($0) || Identifiers.isDigit($0) || $0 == UInt8(ascii: "_")
+        }
+    }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let category = PartnerCategory(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: Self.wordRule(text))
+        }
+        self = category
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var codingKey: any CodingKey { Key(stringValue: rawValue) }
+    public init?<T: CodingKey>(codingKey: T) { self.init(rawValue: codingKey.stringValue) }
+
+    /// Why `text` is not a category.
+    public static func wordRule(_ text: String) -> String {
+        "category '\(text)' must be a-z first, then a-z 0-9 _, at most \(lengthMax) characters"
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }
 
 /// An earn rule as data, so a program is configuration, not code. Stored as JSON.

@@ -1,16 +1,25 @@
 extension Program {
-    /// Points an accrual line earns for a member holding `tier`, by the category's earn rule.
+    /// Points an accrual line earns for a member holding `tier`, by the partner's own earn rule
+    /// or else its category's: the claim window against `today`, then `earnWithinWindow`.
+    public func earn(partner: String? = nil, category: PartnerCategory, input: AccrualInput, tier: TierDefinition,
+                     today: LocalDate) throws(LoyaltyError) -> EarnResult {
+        try checkClaimWindow(input.activityDate, today: today)
+        return try earnWithinWindow(partner: partner, category: category, input: input, tier: tier)
+    }
+
+    /// Points an accrual line earns, its activity date taken as accepted (the server checks the
+    /// claim window with the version in force today, and earns with the version of the activity date).
     ///
-    /// In order: the claim window against `today`; the measure the rule needs (`.invalid` naming
+    /// In order: the measure the rule needs (`.invalid` naming
     /// the missing field); for amounts, the currency (converted with an exchange rate if one is
     /// configured, else `.invalid`); then floor rounding per line, the cap, the tier bonus
     /// (floor of base × bonusPercent / 100), and qualifying = floor(measure × cabin factor × qNum / qDen).
     /// A result beyond 64 bits is `.invalid`, never a trap.
-    public func earn(category: PartnerCategory, input: AccrualInput, tier: TierDefinition, today: LocalDate) throws(LoyaltyError) -> EarnResult {
-        guard let rule = earnRules[category] else {
+    public func earnWithinWindow(partner: String?, category: PartnerCategory, input: AccrualInput,
+                                 tier: TierDefinition) throws(LoyaltyError) -> EarnResult {
+        guard let rule = earnRule(partner: partner, category: category) else {
             throw .invalid("the program has no earn rule for \(category.rawValue) partners")
         }
-        try checkClaimWindow(input.activityDate, today: today)
         let measure = try measure(rule: rule, category: category, input: input)
         guard measure >= 0 else { throw .invalid("\(category.rawValue) accruals cannot be negative") }
         let factor = rule.cabinFactorPermille(cabin: input.cabin)
@@ -30,7 +39,7 @@ extension Program {
 
     /// Refuses activity dates more than `claimWindowDaysBack` days before `today` or more than
     /// `claimWindowDaysAhead` days after it.
-    func checkClaimWindow(_ date: LocalDate, today: LocalDate) throws(LoyaltyError) {
+    public func checkClaimWindow(_ date: LocalDate, today: LocalDate) throws(LoyaltyError) {
         let oldest = today.adding(days: -claimWindowDaysBack)
         let latest = today.adding(days: claimWindowDaysAhead)
         if date < oldest {

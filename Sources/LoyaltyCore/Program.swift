@@ -68,7 +68,11 @@ public struct Program: Sendable, Codable, Equatable {
     /// A tier earned in a period is valid through the end of the month this many months after
     /// the period's last day (demo 14: earned in 2026, valid through 2028-02-29).
     public var tierValidityMonthsAfterPeriodEnd: Int
+    /// The rule of each partner category that earns.
     public var earnRules: [PartnerCategory: EarnRule]
+    /// Rules of single partners (by partner code), in place of their category's rule.
+    public var partnerRules: [String: EarnRule]
+    public var promotions: [Promotion]
     public var rewards: [Reward]
     public var expiry: ExpiryPolicy
     /// Oldest accepted activity date, in days before today (365).
@@ -88,7 +92,8 @@ public struct Program: Sendable, Codable, Equatable {
                 tierValidityMonthsAfterPeriodEnd: Int, earnRules: [PartnerCategory: EarnRule],
                 rewards: [Reward], expiry: ExpiryPolicy, claimWindowDaysBack: Int,
                 claimWindowDaysAhead: Int, exchangeRates: [ExchangeRate],
-                softLandingMonths: Int? = nil, lifetimeTiers: [LifetimeTier] = []) {
+                softLandingMonths: Int? = nil, lifetimeTiers: [LifetimeTier] = [],
+                partnerRules: [String: EarnRule] = [:], promotions: [Promotion] = []) {
         self.name = name
         self.pointsName = pointsName
         self.currency = currency
@@ -104,12 +109,14 @@ public struct Program: Sendable, Codable, Equatable {
         self.exchangeRates = exchangeRates
         self.softLandingMonths = softLandingMonths
         self.lifetimeTiers = lifetimeTiers
+        self.partnerRules = partnerRules
+        self.promotions = promotions
     }
 
     enum CodingKeys: String, CodingKey {
         case name, pointsName, currency, utcOffsetSeconds, tiers, qualificationPeriod, tierValidityMonthsAfterPeriodEnd
         case earnRules, rewards, expiry, claimWindowDaysBack, claimWindowDaysAhead, exchangeRates
-        case softLandingMonths, lifetimeTiers
+        case softLandingMonths, lifetimeTiers, partnerRules, promotions
     }
 
     /// Keys added after the first release may be missing from a stored program; they take their defaults.
@@ -127,7 +134,14 @@ public struct Program: Sendable, Codable, Equatable {
                   claimWindowDaysAhead: try c.decode(Int.self, forKey: .claimWindowDaysAhead),
                   exchangeRates: try c.decode([ExchangeRate].self, forKey: .exchangeRates),
                   softLandingMonths: try c.decodeIfPresent(Int.self, forKey: .softLandingMonths),
-                  lifetimeTiers: try c.decodeIfPresent([LifetimeTier].self, forKey: .lifetimeTiers) ?? [])
+                  lifetimeTiers: try c.decodeIfPresent([LifetimeTier].self, forKey: .lifetimeTiers) ?? [],
+                  partnerRules: try c.decodeIfPresent([String: EarnRule].self, forKey: .partnerRules) ?? [:],
+                  promotions: try c.decodeIfPresent([Promotion].self, forKey: .promotions) ?? [])
+    }
+
+    /// The rule a partner's accruals follow: its own, else its category's.
+    public func earnRule(partner: String?, category: PartnerCategory) -> EarnRule? {
+        partner.flatMap { partnerRules[$0] } ?? earnRules[category]
     }
 
     /// The tier whose code or name matches, ignoring case.

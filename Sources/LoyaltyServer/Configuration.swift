@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// A streaming replica for reads that tolerate staleness (BALANCE, MEMBER, TIER, STATEMENT);
     /// nil sends every read to `databaseURL`. Its pool has `databaseConnectionsMax` connections too.
     public var databaseReadURL: String?
+    /// How often the server looks for a new program version or partner change (`ProgramFollower`).
+    public var programPollMilliseconds = ProgramFollower.intervalMillisecondsDefault
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct ServerConfiguration: Sendable {
         try integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400)) { config.storeLimits.holdTTLSecondsMax = $0 }
         try integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512) { config.storeLimits.balanceRoundsInFlightMax = $0 }
         try integer("LOYALTY_SHUTDOWN_GRACE_SECONDS", 0...3_600) { config.shutdownGraceSeconds = $0 }
+        try integer("LOYALTY_PROGRAM_POLL_MS", 50...5_000) { config.programPollMilliseconds = $0 }
         return config
     }
 }

@@ -23,6 +23,7 @@ let partnerCommands: [Command] = [
         switch (try args.text(1).uppercased(), args.count) {
         case ("BEGIN", 3):
             guard session.batch == nil else { throw .syntax("a batch is already open; COMMIT or ABORT it first") }
+            try services.store.requireNotSuspended(partner: partner)
             session.batch = OpenBatch(id: try args.clientID(2, "batch-id"), lines: QueuedBatchLines(budget: services.batchBudget))
             return .ok
         case ("COMMIT", 2):

@@ -79,6 +79,8 @@ public final class Server: @unchecked Sendable {
         }
         let dailyRuns = configuration.dailyRunsHourUTC.map { DailyRuns(store: services.store, hourUTC: $0) }
         dailyRuns?.start()
+        let programFollower = ProgramFollower(store: services.store, intervalMilliseconds: configuration.programPollMilliseconds)
+        programFollower.start()
         threadsDone.lock()
         threadsRunning = configuration.workerThreads
         threadsDone.unlock()
@@ -98,6 +100,7 @@ public final class Server: @unchecked Sendable {
         let stuck = threadsRunning
         threadsDone.unlock()
         dailyRuns?.stop()
+        programFollower.stop()
         if stuck > 0 {
             // A request still running past the grace period (a lock that is never released, a hung
             // database): exiting drops its database connection, so PostgreSQL rolls it back unanswered.

@@ -60,7 +60,7 @@ let sessionCommands: [Command] = [
             })
         }
     },
-    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, stats, commandstats, errorstats, database, replication") { args, _, services throws(LoyaltyError) in
+    Command("INFO", arity: 1...2, access: .authenticated, "server, clients, program, stats, commandstats, errorstats, database, replication") { args, _, services throws(LoyaltyError) in
         let section = args.count == 2 ? try args.text(1).lowercased() : "all"
         return .bulk(infoText(section: section, services: services))
     },
@@ -81,6 +81,7 @@ func infoText(section: String, services: Services) -> String {
         ("Server", [("loyaltyd_version", Services.version), ("process_id", String(getpid())),
                     ("tcp_port", String(services.configuration.port)), ("uptime_in_seconds", String(stats.uptimeSeconds))]),
         ("Clients", [("connected_clients", String(stats.connectedClients)), ("maxclients", String(services.configuration.connectionsMax))]),
+        ("Program", programLines(services.store)),
         ("Stats", [("total_connections_received", String(stats.totalConnections)),
                    ("rejected_connections", String(stats.rejectedConnections)),
                    ("total_commands_processed", String(stats.commands.values.reduce(0, +))),
@@ -102,6 +103,17 @@ func infoText(section: String, services: Services) -> String {
     return sections.map { name, lines in
         "# \(name)\r\n" + lines.map { "\($0.0):\($0.1)\r\n" }.joined()
     }.joined(separator: "\r\n")
+}
+
+/// The program version in force and what the server last loaded.
+func programLines(_ store: LoyaltyStore) -> [(String, String)] {
+    guard let timeline = try? store.programTimeline(), let inForce = try? store.programVersionInForce() else {
+        return [("program_version", "none")]
+    }
+    return [("program_name", inForce.program.name), ("program_version", String(inForce.version)),
+            ("program_effective_from", inForce.effectiveFrom.description), ("program_versions", String(timeline.versions.count)),
+            ("program_latest_version", String(timeline.latest.version)), ("program_generation", String(store.programGeneration)),
+            ("program_promotions", String(inForce.program.promotions.count))]
 }
 
 /// The read replica's state and lag; `replica:none` when reads share the primary.

@@ -33,11 +33,13 @@ private struct LockedBatchMember {
     }
 }
 
-/// A line that earned: what its ledger entry records.
+/// A line that earned: what its ledger entry records, and the promotions it may earn a bonus from.
 private struct CreditedAccrual {
     var accrual: QueuedAccrual
     var points: Int64
     var qualifying: Int64
+    var offers: [PromotionOffer]
+    var grants: [PromotionGrant] = []
 }
 
 /// What a run of batch lines came to: counts, and the lines refused with why.
@@ -55,8 +57,9 @@ struct BatchOutcome {
 /// Earn rules stay in Swift; the per-member tier a line earns with is simulated in line order,
 /// so a flight that crosses a threshold earns the next flight's bonus as it would one by one.
 enum BatchAccruals {
-    static func apply(_ conn: Connection, program: Program, today: LocalDate, partnerCode: String, category: PartnerCategory,
+    static func apply(_ conn: Connection, timeline: ProgramTimeline, today: LocalDate, partnerCode: String, category: PartnerCategory,
                       batchID: String, lines: [QueuedAccrual], into outcome: inout BatchOutcome) throws {
+        let program = timeline.version(on: today).program
         var candidates: [QueuedAccrual] = []
         var seen: [String: AccrualContent] = [:]
         // A txn-id repeated within the run: settled once the first copy's fate is known.
@@ -132,8 +135,7 @@ enum BatchAccruals {
         }
         guard !fresh.isEmpty else { return }
 
-        let rule = program.earnRules[category]
-        let earnsQualifying = (rule?.qualifyingNumerator ?? 0) != 0
+        let earnsQualifying = timeline.versions.contains { ($0.program.earnRule(partner: partnerCode, category: category)?.qualifyingNumerator ?? 0) != 0 }
         var qualification = earnsQualifying ? try QualificationSimulation(conn, program: program, today: today, members: memberList) : nil
 
         var credited: [CreditedAccrual] = []
@@ -147,9 +149,13 @@ enum BatchAccruals {
                 continue
             }
             let tier = qualification?.tier(of: line.member, from: member.tier) ?? member.tier
+            // The rules of the activity date: a back-dated claim earns at the rules of its day.
+            let rules = timeline.version(on: line.input.activityDate).program
+            let earningTier = rules.tier(code: tier.code) ?? rules.baseTier
             let earned: EarnResult
             do {
-                earned = try program.earn(category: category, input: line.input, tier: tier, today: today)
+                try program.checkClaimWindow(line.input.activityDate, today: today)
+                earned = try rules.earnWithinWindow(partner: partnerCode, category: category, input: line.input, tier: earningTier)
             } catch {
                 refuse(line, error)
                 continue
@@ -157,10 +163,13 @@ enum BatchAccruals {
             if earned.qualifying != 0 {
                 qualification?.add(earned.qualifying, member: line.member, on: line.input.activityDate, startingTier: tier)
             }
-            credited.append(CreditedAccrual(accrual: line, points: earned.points, qualifying: earned.qualifying))
+            let offers = rules.promotionOffers(partner: partnerCode, category: category, tierCode: earningTier.code,
+                                               input: line.input, earned: earned)
+            credited.append(CreditedAccrual(accrual: line, points: earned.points, qualifying: earned.qualifying, offers: offers))
             members[line.member]?.credit(earned.points, on: line.input.activityDate)
         }
         guard !credited.isEmpty else { return }
+        try grantPromotions(conn, &credited, &members)
 
         try post(conn, partnerCode: partnerCode, batchID: batchID, credited)
         try addBalances(conn, members.filter { $0.value.lastActivity != nil })
@@ -175,16 +184,37 @@ enum BatchAccruals {
         }
     }
 
-    /// The entries, in line order, straight into the ledger (ids and posting time by default).
+    /// Promotion bonuses line by line, in line order, within the caps and budgets read under lock;
+    /// nothing to lock or read when no line matched a promotion.
+    private static func grantPromotions(_ conn: Connection, _ credited: inout [CreditedAccrual],
+                                        _ members: inout [String: LockedBatchMember]) throws {
+        let offered = credited.flatMap { $0.offers.map(\.promotion) }
+        guard !offered.isEmpty else { return }
+        let offeredMembers = Set(credited.filter { !$0.offers.isEmpty }.map(\.accrual.member))
+        var allowances = try PromotionAllowances.lock(conn, promotions: offered, members: offeredMembers)
+        for index in credited.indices where !credited[index].offers.isEmpty {
+            let accrual = credited[index].accrual
+            credited[index].grants = allowances.grant(credited[index].offers, member: accrual.member)
+            members[accrual.member]?.credit(credited[index].grants.reduce(0) { $0 + $1.points }, on: accrual.input.activityDate)
+        }
+        try allowances.save(conn)
+    }
+
+    /// The entries, in line order, straight into the ledger (ids and posting time by default):
+    /// each accrual, followed by its promotion bonuses.
     private static func post(_ conn: Connection, partnerCode: String, batchID: String, _ credited: [CreditedAccrual]) throws {
         _ = try conn.copyIn("""
             COPY ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code,
-                                 amount_minor, currency, fingerprint, batch_id) FROM STDIN
-            """, rows: credited.lazy.map { entry -> [String?] in
-            let accrual = entry.accrual, amount = accrual.input.amount
-            return [accrual.member, "accrual", String(entry.points), String(entry.qualifying), accrual.input.activityDate.description,
-                    partnerCode, accrual.txnID, partnerCode, amount.map { String($0.minorUnits) }, amount?.currency,
-                    accrual.content.fingerprint, batchID]
+                                 amount_minor, currency, fingerprint, batch_id, promotion_id) FROM STDIN
+            """, rows: credited.lazy.flatMap { entry -> [[String?]] in
+            let accrual = entry.accrual, amount = accrual.input.amount, date = accrual.input.activityDate.description
+            let own: [String?] = [accrual.member, "accrual", String(entry.points), String(entry.qualifying), date,
+                                  partnerCode, accrual.txnID, partnerCode, amount.map { String($0.minorUnits) }, amount?.currency,
+                                  accrual.content.fingerprint, batchID, nil]
+            return [own] + entry.grants.map { grant in
+                [accrual.member, "promotion", String(grant.points), "0", date, partnerCode, accrual.txnID, partnerCode,
+                 nil, nil, nil, batchID, grant.promotionID]
+            }
         })
     }
 

@@ -56,14 +56,16 @@ extension LoyaltyStore {
         guard case .partner(let partnerCode, _) = partner else { throw .noPermission("only partners send batches") }
         guard Identifiers.isClientID(batchID) else { throw .invalid("batch-id must be 1-64 printable ASCII, no spaces") }
         guard lines.count <= limits.batchLinesMax else { throw .limit("a batch holds at most \(limits.batchLinesMax) lines") }
-        let program = try program()
+        let timeline = try programTimeline()
         let today = try today()
+        let program = timeline.version(on: today).program
         return try write { conn in
             // Serializes concurrent commits of the same batch-id, so it is applied once.
             _ = try conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [partnerCode, batchID])
             if let stored = try Self.storedBatch(conn, partnerCode: partnerCode, batchID: batchID) {
                 return BatchCommit(summary: stored, replayed: true, accrualsApplied: 0)
             }
+            try Self.requireNotSuspended(conn, partnerCode)
             var outcome = BatchOutcome()
             var reversalsApplied = 0
             var run: [QueuedAccrual] = []
@@ -71,7 +73,7 @@ extension LoyaltyStore {
             // lines take effect in the order they were sent.
             func flushRun() throws {
                 guard case .partner(_, let category) = partner, !run.isEmpty else { return }
-                try BatchAccruals.apply(conn, program: program, today: today, partnerCode: partnerCode, category: category,
+                try BatchAccruals.apply(conn, timeline: timeline, today: today, partnerCode: partnerCode, category: category,
                                         batchID: batchID, lines: run, into: &outcome)
                 run.removeAll()
             }
@@ -105,6 +107,18 @@ extension LoyaltyStore {
                 _ = try conn.copyIn("COPY batch_errors (partner_code, batch_id, line, txn_id, code, message) FROM STDIN", rows: errors)
             }
             return BatchCommit(summary: summary, replayed: false, accrualsApplied: summary.accepted - reversalsApplied)
+        }
+    }
+
+    /// BATCH BEGIN's check: a suspended partner is told at once, not after queueing its lines.
+    public func requireNotSuspended(partner: Principal) throws(LoyaltyError) {
+        guard case .partner(let code, _) = partner else { throw .noPermission("only partners send batches") }
+        try read { conn in try Self.requireNotSuspended(conn, code) }
+    }
+
+    static func requireNotSuspended(_ conn: Connection, _ partnerCode: String) throws {
+        if try conn.query("SELECT 1 FROM partners WHERE code = $1 AND suspended_at IS NOT NULL", [partnerCode]).first != nil {
+            throw LoyaltyError.noPermission("partner suspended")
         }
     }
 

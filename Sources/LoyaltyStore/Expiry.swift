@@ -11,7 +11,7 @@ enum Expiry {
     /// Ledger entries that make a lot, on their activity date: accruals (a reversal shrinks its
     /// accrual's lot, and carries its activity date), refunds, transfers in, credits by hand.
     /// Every other entry (redemptions, captures, transfers out, debits by hand, expiries) spends.
-    static let lotCreditSQL = "(e.kind IN ('accrual', 'reversal', 'refund', 'transfer_in') OR (e.kind = 'adjustment' AND e.points > 0))"
+    static let lotCreditSQL = "(e.kind IN ('accrual', 'reversal', 'promotion', 'promotion_reversal', 'refund', 'transfer_in') OR (e.kind = 'adjustment' AND e.points > 0))"
 
     /// The points that expire next for one member under the program's policy, and the day they do.
     static func nextExpiry(_ conn: Connection, program: Program, member: String, tier: TierDefinition, balance: Int64,

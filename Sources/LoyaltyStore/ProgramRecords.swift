@@ -2,22 +2,38 @@ import Foundation
 import LoyaltyCore
 import Postgres
 
-/// The program definition in the database: JSON for Swift, mirrored into tables for SQL.
+/// The program in the database: every applied version of the document, and mirrors of the parts
+/// that SQL needs (tier thresholds for reports, reward codes for redemptions).
 enum ProgramRecords {
-    static func load(_ conn: Connection) throws -> Program {
-        guard let row = try conn.query("SELECT value::text AS value FROM program_settings WHERE key = 'program'").first else {
-            throw LoyaltyError(.notFound, "no program is loaded; run `loyaltyctl demo load`")
+    /// Every version, and the generation they were read at.
+    static func load(_ conn: Connection) throws -> (timeline: ProgramTimeline, generation: Int64) {
+        let generation = try conn.query("SELECT generation FROM program_generation").first?.int64("generation") ?? 0
+        let versions = try conn.query("""
+            SELECT version, effective_from::text AS effective_from, document::text AS document FROM program_versions ORDER BY version
+            """).rows.map { row in
+            ProgramVersion(version: try row.int("version"), effectiveFrom: try date(row.string("effective_from")),
+                           program: try JSONDecoder().decode(Program.self, from: Data(try row.string("document").utf8)))
         }
-        return try JSONDecoder().decode(Program.self, from: Data(try row.string("value").utf8))
+        guard let timeline = ProgramTimeline(versions) else {
+            throw LoyaltyError(.notFound, "no program is loaded; run `loyaltyctl demo load` or `loyaltyctl program apply`")
+        }
+        return (timeline, generation)
     }
 
-    static func save(_ conn: Connection, _ program: Program) throws {
-        try program.validate()
-        let json = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
+    /// Appends `program` as the next version, effective from `effective`; audited. The caller has
+    /// validated it. A version cannot take effect before the latest one does (history is never rewritten).
+    static func append(_ conn: Connection, _ program: Program, effective: LocalDate, actor: Principal, reason: String) throws -> Int {
+        // The generation row's lock orders concurrent applies, so version numbers and dates agree.
+        _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
+        let latest = try conn.query("SELECT version, effective_from::text AS effective_from FROM program_versions ORDER BY version DESC LIMIT 1").first
+        if let latest, try date(latest.string("effective_from")) > effective {
+            throw LoyaltyError.invalid("--effective \(effective) is before version \(try latest.int("version"))'s \(try latest.string("effective_from")); versions take effect in order")
+        }
+        let version = (try latest?.int("version") ?? 0) + 1
+        let json = String(decoding: ProgramDocument.encode(program), as: UTF8.self)
         _ = try conn.query("""
-            INSERT INTO program_settings (key, value) VALUES ('program', $1::jsonb)
-            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-            """, [json])
+            INSERT INTO program_versions (version, document, effective_from, actor, reason) VALUES ($1, $2::jsonb, $3, $4, $5)
+            """, [String(version), json, effective.description, actor.description, reason])
         for tier in program.tiers {
             _ = try conn.query("""
                 INSERT INTO tiers (code, name, rank, qualifying_threshold, bonus_percent) VALUES ($1, $2, $3, $4, $5)
@@ -31,13 +47,31 @@ enum ProgramRecords {
                 ON CONFLICT (code) DO UPDATE SET points = EXCLUDED.points, description = EXCLUDED.description, active = true
                 """, [reward.code, String(reward.points), reward.description])
         }
-        for (category, rule) in program.earnRules {
-            let ruleJSON = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
-            _ = try conn.query("""
-                INSERT INTO earn_rules (category, rule) VALUES ($1, $2::jsonb)
-                ON CONFLICT (category) DO UPDATE SET rule = EXCLUDED.rule
-                """, [category.rawValue, ruleJSON])
+        try Audit.record(conn, actor: actor, action: "program.apply",
+                         details: ["version": String(version), "effective": effective.description], reason: reason)
+        return version
+    }
+
+    /// For tests: `program` replaces the rules for every date from the first version's effective date on.
+    static func save(_ conn: Connection, _ program: Program) throws {
+        try program.validate()
+        let first = try conn.query("SELECT min(effective_from)::text AS d FROM program_versions").first?["d"]
+        _ = try append(conn, program, effective: try first.map(date) ?? LocalDate(year: 2000, month: 1, day: 1)!,
+                       actor: .admin(user: "test"), reason: "test program")
+    }
+
+    /// The partners that exist, for checking a document against them.
+    static func context(_ conn: Connection) throws -> ProgramContext {
+        var partners: [String: PartnerCategory] = [:]
+        for row in try conn.query("SELECT code, category FROM partners").rows {
+            partners[try row.string("code")] = PartnerCategory(rawValue: try row.string("category"))
         }
+        return ProgramContext(partners: partners)
+    }
+
+    static func date(_ text: String) throws -> LocalDate {
+        guard let date = LocalDate(text) else { throw LoyaltyError(.syntax, "internal error: stored date \(text)") }
+        return date
     }
 }
 
@@ -48,6 +82,21 @@ public struct PartnerRecord: Sendable, Equatable {
     public var category: PartnerCategory
     public var active: Bool
     public var hasKey: Bool
+    public var suspended: Bool
+}
+
+extension PartnerRecord {
+    /// From a row with the partner's columns, `has_key` and `suspended_at`.
+    init(_ row: Row) throws {
+        let category = try row.string("category")
+        guard let parsed = PartnerCategory(rawValue: category) else { throw LoyaltyError(.syntax, "internal error: stored category \(category)") }
+        code = try row.string("code")
+        name = try row.string("name")
+        self.category = parsed
+        active = try row.bool("active")
+        hasKey = try row.bool("has_key")
+        suspended = row["suspended_at"] != nil
+    }
 }
 
 /// Credentials handed out once: only their digests are kept.
@@ -63,8 +112,11 @@ let demoAgent = "demo"
 extension LoyaltyStore {
     /// Loads the demo program; idempotent. Returns the credentials it created this time (none on a rerun).
     public func loadDemo(actor: Principal) throws(LoyaltyError) -> [IssuedCredential] {
+        let today = LocalDate(epochSeconds: clock(), utcOffsetSeconds: Program.demo.utcOffsetSeconds)
         let issued: [IssuedCredential] = try write { conn in
-            try ProgramRecords.save(conn, .demo)
+            if try conn.query("SELECT 1 FROM program_versions LIMIT 1").first == nil {
+                _ = try ProgramRecords.append(conn, .demo, effective: today, actor: actor, reason: "demo program")
+            }
             var issued: [IssuedCredential] = []
             for partner in Program.demoPartners {
                 let inserted = try conn.query("""
@@ -92,15 +144,20 @@ extension LoyaltyStore {
         return issued
     }
 
+    /// A partner in a category the program in force gives an earn rule (a rule of its own can
+    /// follow in a program version once the partner exists).
     public func addPartner(code: String, category: PartnerCategory, name: String?, actor: Principal) throws(LoyaltyError) {
         guard Identifiers.isPartnerCode(code) else { throw .invalid("partner code must be 2-16 of A-Z 0-9 _") }
+        let program = try program()
+        guard program.earnRules[category] != nil else {
+            throw .invalid("the program has no earn rule for category \(category.rawValue); categories with rules: "
+                           + program.earnRules.keys.map(\.rawValue).sorted().joined(separator: " "))
+        }
         try write { conn in
-            guard try conn.query("SELECT 1 FROM earn_rules WHERE category = $1", [category.rawValue]).first != nil else {
-                throw LoyaltyError.invalid("the program has no earn rule for category \(category.rawValue)")
-            }
             let inserted = try conn.query("INSERT INTO partners (code, name, category) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                                           [code, name ?? code, category.rawValue]).affectedRows
             guard inserted == 1 else { throw LoyaltyError.conflict("partner \(code) exists") }
+            _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
             try Audit.record(conn, actor: actor, action: "partner.add", details: ["partner": code, "category": category.rawValue])
         }
     }
@@ -108,14 +165,10 @@ extension LoyaltyStore {
     public func partners() throws(LoyaltyError) -> [PartnerRecord] {
         try read { conn in
             try conn.query("""
-                SELECT p.code, p.name, p.category, p.active,
+                SELECT p.code, p.name, p.category, p.active, p.suspended_at,
                        EXISTS (SELECT 1 FROM partner_keys k WHERE k.partner_code = p.code AND k.revoked_at IS NULL) AS has_key
                 FROM partners p ORDER BY p.code
-                """).rows.map { row in
-                PartnerRecord(code: try row.string("code"), name: try row.string("name"),
-                              category: PartnerCategory(rawValue: try row.string("category")) ?? .hotel,
-                              active: try row.bool("active"), hasKey: try row.bool("has_key"))
-            }
+                """).rows.map(PartnerRecord.init)
         }
     }
 

@@ -150,7 +150,7 @@ extension LoyaltyStore {
             WITH per_member AS (
                 SELECT e.member_number, sum(e.points) AS balance,
                        max(e.activity_date) FILTER (WHERE e.kind IN \(ReportSQL.activityKinds)) AS last_activity,
-                       coalesce(sum(e.points) FILTER (WHERE e.kind IN ('accrual', 'reversal') AND e.activity_date >= $2::date), 0) AS earned,
+                       coalesce(sum(e.points) FILTER (WHERE e.kind IN ('accrual', 'reversal', 'promotion', 'promotion_reversal') AND e.activity_date >= $2::date), 0) AS earned,
                        coalesce(-sum(e.points) FILTER (WHERE e.kind = 'expiry' AND e.activity_date >= $2::date), 0) AS expired\(aggregates)
                 FROM ledger_entries e WHERE e.activity_date <= $1::date
                 GROUP BY e.member_number

@@ -100,7 +100,7 @@ extension LoyaltyStore {
             SELECT greatest(sum(e.points), 0)::bigint AS points,
                    coalesce(sum(\(ReportSQL.spend)) FILTER (WHERE e.kind = 'accrual'), 0)::bigint AS spend
             FROM ledger_entries e LEFT JOIN rates r ON r.currency = e.currency
-            WHERE e.kind IN ('accrual', 'reversal') AND e.activity_date BETWEEN $2::date AND $1::date
+            WHERE e.kind IN ('accrual', 'reversal', 'promotion', 'promotion_reversal') AND e.activity_date BETWEEN $2::date AND $1::date
             GROUP BY e.member_number
         ),
         population AS (SELECT count(*) AS n FROM members),

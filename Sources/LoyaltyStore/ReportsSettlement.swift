@@ -10,8 +10,13 @@ public struct SettlementRow: Sendable, Equatable {
     public var pointsIssued: Int64
     public var reversals: Int64
     public var pointsReversed: Int64
-    /// The partner's price in program-currency minor units per 1,000 points.
+    /// The partner's price in minor units of `priceCurrency` per 1,000 points.
     public var pricePerThousandMinor: Int64
+    /// Bonus points of promotions on the partner's accruals, net of their reversals: shown apart,
+    /// not billed at the partner's price (the programme funds its promotions).
+    public var promotionPoints: Int64 = 0
+    /// nil = the program currency.
+    public var priceCurrency: String? = nil
 
     public var netPoints: Int64 { pointsIssued - pointsReversed }
     /// floor(net points × price / 1,000), in minor units; negative when reversals outweigh issues
@@ -30,7 +35,13 @@ public struct SettlementReport: Sendable, Equatable {
     /// By partner, then month.
     public var rows: [SettlementRow]
 
-    public var owedMinor: Int64 { rows.reduce(0) { $0 + $1.owedMinor } }
+    /// Owed in the program currency, by partners priced in it.
+    public var owedMinor: Int64 { rows.filter { ($0.priceCurrency ?? currency) == currency }.reduce(0) { $0 + $1.owedMinor } }
+
+    /// Owed per currency partners are priced in.
+    public var owedByCurrency: [String: Int64] {
+        rows.reduce(into: [:]) { totals, row in totals[row.priceCurrency ?? currency, default: 0] += row.owedMinor }
+    }
 }
 
 extension LoyaltyStore {
@@ -49,7 +60,8 @@ extension LoyaltyStore {
                 SettlementRow(partnerCode: try row.string("partner_code"), month: try row.string("month"),
                               accruals: try row.int64("accruals"), pointsIssued: try row.int64("issued"),
                               reversals: try row.int64("reversals"), pointsReversed: try row.int64("reversed"),
-                              pricePerThousandMinor: try row.int64("price"))
+                              pricePerThousandMinor: try row.int64("price"), promotionPoints: try row.int64("promotion"),
+                              priceCurrency: row["price_currency"])
             }
         }
         return SettlementReport(period: period, currency: program.currency, firstMonth: firstMonth, rows: rows)
@@ -64,12 +76,13 @@ extension LoyaltyStore {
                coalesce(sum(e.points) FILTER (WHERE e.kind = 'accrual'), 0)::bigint AS issued,
                count(*) FILTER (WHERE e.kind = 'reversal') AS reversals,
                coalesce(-sum(e.points) FILTER (WHERE e.kind = 'reversal'), 0)::bigint AS reversed,
-               p.price_per_thousand_points_minor AS price
+               coalesce(sum(e.points) FILTER (WHERE e.kind IN ('promotion', 'promotion_reversal')), 0)::bigint AS promotion,
+               p.price_per_thousand_points_minor AS price, p.price_currency
         FROM ledger_entries e JOIN partners p ON p.code = e.partner_code
-        WHERE e.partner_code IS NOT NULL AND e.kind IN ('accrual', 'reversal')
+        WHERE e.partner_code IS NOT NULL AND e.kind IN ('accrual', 'reversal', 'promotion', 'promotion_reversal')
           AND e.posted_at >= ($1::date - make_interval(secs => $3::int)) AT TIME ZONE 'UTC'
           AND e.posted_at < ($2::date - make_interval(secs => $3::int)) AT TIME ZONE 'UTC'
-        GROUP BY e.partner_code, 2, p.price_per_thousand_points_minor
+        GROUP BY e.partner_code, 2, p.price_per_thousand_points_minor, p.price_currency
         ORDER BY e.partner_code, 2
         """
 }

@@ -66,22 +66,50 @@ public final class LoyaltyStore: Sendable {
         if readPool !== pool { readPool.close() }
     }
 
-    /// The program in force; loaded from the database on first use and after `reloadProgram()`.
+    /// The program in force today; loaded from the database on first use and after `reloadProgram()`.
     public func program() throws(LoyaltyError) -> Program {
-        if let program = programBox.value { return program }
+        try programVersionInForce().program
+    }
+
+    /// The cached version in force today, with its number and effective date.
+    public func programVersionInForce() throws(LoyaltyError) -> ProgramVersion {
+        let timeline = try programTimeline()
+        return timeline.version(on: Self.today(clock(), timeline))
+    }
+
+    /// The generation the cached versions were read at (0 before the first load).
+    public var programGeneration: Int64 { programBox.value?.generation ?? 0 }
+
+    /// Every version of the program, as last loaded.
+    public func programTimeline() throws(LoyaltyError) -> ProgramTimeline {
+        if let loaded = programBox.value { return loaded.timeline }
         return try reloadProgram()
     }
 
     @discardableResult
-    public func reloadProgram() throws(LoyaltyError) -> Program {
-        let program = try read { conn in try ProgramRecords.load(conn) }
-        programBox.value = program
-        return program
+    public func reloadProgram() throws(LoyaltyError) -> ProgramTimeline {
+        let loaded = try read { conn in try ProgramRecords.load(conn) }
+        programBox.value = loaded
+        return loaded.timeline
     }
 
-    /// Today in the program's time zone.
+    /// Reloads the program when an operator changed it (a new version, a partner's state) since it
+    /// was loaded: one read of one row, cheap enough to poll every second. True when it reloaded.
+    @discardableResult
+    public func followProgramChanges() throws(LoyaltyError) -> Bool {
+        let current = try read { conn in try conn.query("SELECT generation FROM program_generation").first?.int64("generation") }
+        guard current != programBox.value?.generation else { return false }
+        try reloadProgram()
+        return true
+    }
+
+    /// Today in the program's time zone (the latest version's).
     public func today() throws(LoyaltyError) -> LocalDate {
-        LocalDate(epochSeconds: clock(), utcOffsetSeconds: try program().utcOffsetSeconds)
+        Self.today(clock(), try programTimeline())
+    }
+
+    static func today(_ epochSeconds: Int64, _ timeline: ProgramTimeline) -> LocalDate {
+        LocalDate(epochSeconds: epochSeconds, utcOffsetSeconds: timeline.latest.program.utcOffsetSeconds)
     }
 
     // MARK: - Running work on a connection
@@ -144,12 +172,12 @@ public final class LoyaltyStore: Sendable {
     }
 }
 
-/// The cached program; replaced whole, read often.
+/// The cached program versions and the generation they were read at; replaced whole, read often.
 final class ProgramBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var program: Program?
-    var value: Program? {
-        get { lock.withLock { program } }
-        set { lock.withLock { program = newValue } }
+    private var loaded: (timeline: ProgramTimeline, generation: Int64)?
+    var value: (timeline: ProgramTimeline, generation: Int64)? {
+        get { lock.withLock { loaded } }
+        set { lock.withLock { loaded = newValue } }
     }
 }

@@ -21,7 +21,8 @@ let invariants: [(name: String, sql: String)] = [
         SELECT m.member_number FROM members m
         WHERE m.balance - coalesce((SELECT sum(points) FROM holds h WHERE h.member_number = m.member_number
                                     AND h.status = 'active' AND h.expires_at > now()), 0) < 0
-          AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = m.member_number AND e.kind = 'reversal')
+          AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = m.member_number
+                          AND e.kind IN ('reversal', 'promotion_reversal'))
         """),
     ("every ledger entry belongs to a member, and its partner exists", """
         SELECT e.member_number || '/' || e.entry_id FROM ledger_entries e
@@ -44,6 +45,26 @@ let invariants: [(name: String, sql: String)] = [
         LEFT JOIN ledger_entries a ON a.member_number = r.member_number AND a.kind = 'accrual'
                                   AND a.partner_code = r.partner_code AND a.reference = r.reference
         WHERE a.entry_id IS NULL OR r.points > a.points OR r.qualifying > a.qualifying OR r.qualifying < 0
+        """),
+    ("promotion bonuses point at an accrual and their reversals never exceed them", """
+        SELECT b.partner_code || '/' || b.reference || '/' || b.promotion_id
+        FROM (SELECT member_number, partner_code, reference, promotion_id,
+                     sum(points) FILTER (WHERE kind = 'promotion') AS granted,
+                     coalesce(-sum(points) FILTER (WHERE kind = 'promotion_reversal'), 0) AS reversed
+              FROM ledger_entries WHERE kind IN ('promotion', 'promotion_reversal') GROUP BY 1, 2, 3, 4) b
+        LEFT JOIN ledger_entries a ON a.member_number = b.member_number AND a.kind = 'accrual'
+                                  AND a.partner_code = b.partner_code AND a.reference = b.reference
+        WHERE a.entry_id IS NULL OR b.granted IS NULL OR b.reversed > b.granted OR b.reversed < 0
+        """),
+    ("promotion budgets and caps equal the bonuses granted, net of reversals", """
+        SELECT 'budget ' || t.promotion_id FROM promotion_totals t
+        WHERE t.granted <> (SELECT coalesce(sum(points), 0) FROM ledger_entries e
+                            WHERE e.kind IN ('promotion', 'promotion_reversal') AND e.promotion_id = t.promotion_id)
+        UNION ALL
+        SELECT 'cap ' || c.promotion_id || '/' || c.member_number FROM promotion_member_totals c
+        WHERE c.granted <> (SELECT coalesce(sum(points), 0) FROM ledger_entries e
+                            WHERE e.member_number = c.member_number AND e.kind IN ('promotion', 'promotion_reversal')
+                              AND e.promotion_id = c.promotion_id)
         """),
     ("qualifying months equal the ledger's qualifying points", """
         SELECT coalesce(q.member_number, l.member_number) || '/' || coalesce(q.month, l.month) FROM qualifying_months q
@@ -88,7 +109,8 @@ let invariants: [(name: String, sql: String)] = [
     ("ledger entries are unique and point kinds carry the right sign", """
         SELECT member_number || '/' || entry_id FROM ledger_entries
         WHERE (kind IN ('accrual', 'refund', 'transfer_in') AND points < 0)
-           OR (kind IN ('reversal', 'redemption', 'hold_capture', 'expiry', 'transfer_out') AND points > 0)
+           OR (kind = 'promotion' AND points <= 0)
+           OR (kind IN ('reversal', 'redemption', 'hold_capture', 'expiry', 'transfer_out', 'promotion_reversal') AND points > 0)
         """),
 ]
 

@@ -54,6 +54,14 @@ struct Arguments {
         }
     }
 
+    /// A positive whole number, or nil when the option is absent.
+    func optionalInt(_ option: String) throws(UsageError) -> Int? {
+        try options[option].map { (text: String) throws(UsageError) -> Int in
+            guard let n = Int(text), n > 0 else { throw UsageError(message: "--\(option) must be a positive number") }
+            return n
+        }
+    }
+
     func required(_ option: String) throws(UsageError) -> String {
         guard let value = options[option] else { throw UsageError(message: "--\(option) is required") }
         return value

@@ -71,10 +71,7 @@ let memberVerbs: [Verb] = [
     Verb(words: ["audit"], usage: "audit [--member NUMBER] [--limit N]",
          summary: "the audit trail of admin actions, oldest first", valued: ["member", "limit"]) { context, args in
         try args.expectPositionals(0)
-        let limit = try args.options["limit"].map { (text: String) throws(UsageError) -> Int in
-            guard let n = Int(text), n > 0 else { throw UsageError(message: "--limit must be a positive number") }
-            return n
-        } ?? 1_000
+        let limit = try args.optionalInt("limit") ?? 1_000
         printTable(["id", "at", "actor", "action", "member", "details", "reason"],
                    try context.store.audit(member: args.options["member"], limit: limit).map {
             [String($0.id), $0.at, $0.actor, $0.action, $0.memberNumber ?? "", $0.details, $0.reason]

@@ -90,20 +90,29 @@ enum ReportTables {
     }
 
     static func settlement(_ report: SettlementReport) -> ReportTable {
-        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: report.currency) }
         var rows = report.rows.map { row -> [ReportCell] in
-            [.text(row.partnerCode), .text(row.month), .integer(row.accruals), .integer(row.pointsIssued), .integer(row.reversals),
-             .integer(row.pointsReversed), .integer(row.netPoints), money(row.pricePerThousandMinor), money(row.owedMinor)]
+            let currency = row.priceCurrency ?? report.currency
+            return [.text(row.partnerCode), .text(row.month), .integer(row.accruals), .integer(row.pointsIssued), .integer(row.reversals),
+                    .integer(row.pointsReversed), .integer(row.netPoints), .integer(row.promotionPoints), .text(currency),
+                    .money(minor: row.pricePerThousandMinor, currency: currency), .money(minor: row.owedMinor, currency: currency)]
         }
-        let sum = { (value: (SettlementRow) -> Int64) in report.rows.reduce(0) { $0 + value($1) } }
-        rows.append([.text("total"), .missing, .integer(sum(\.accruals)), .integer(sum(\.pointsIssued)), .integer(sum(\.reversals)),
-                     .integer(sum(\.pointsReversed)), .integer(sum(\.netPoints)), .missing, money(report.owedMinor)])
+        for (currency, owed) in report.owedByCurrency.sorted(by: { $0.key < $1.key }) {
+            let inCurrency = report.rows.filter { ($0.priceCurrency ?? report.currency) == currency }
+            let sum = { (value: (SettlementRow) -> Int64) in inCurrency.reduce(0) { $0 + value($1) } }
+            rows.append([.text("total"), .missing, .integer(sum(\.accruals)), .integer(sum(\.pointsIssued)), .integer(sum(\.reversals)),
+                         .integer(sum(\.pointsReversed)), .integer(sum(\.netPoints)), .integer(sum(\.promotionPoints)), .text(currency),
+                         .missing, .money(minor: owed, currency: currency)])
+        }
+        if report.rows.isEmpty {
+            rows.append([.text("total"), .missing, .integer(0), .integer(0), .integer(0), .integer(0), .integer(0), .integer(0),
+                         .text(report.currency), .missing, .money(minor: 0, currency: report.currency)])
+        }
         return ReportTable(
             title: "Partner settlement by posting month, \(report.firstMonth.description.prefix(7))..\(report.period.asOf) "
                 + "(owed = net points × price per 1,000, rounded down per row, \(report.currency))",
             facts: facts("settlement", report.period) + [("first_month", report.firstMonth.description), ("currency", report.currency)],
             columns: ["partner", "month", "accruals", "points_issued", "reversals", "points_reversed", "net_points",
-                      "price_per_1000", "owed"],
+                      "promotion_points", "currency", "price_per_1000", "owed"],
             rows: rows)
     }
 }

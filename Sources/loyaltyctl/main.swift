@@ -3,7 +3,7 @@ import LoyaltyCore
 import LoyaltyStore
 
 /// loyaltyctl: the admin's verbs. Exit codes: 0 ok, 1 failure, 2 usage.
-let verbs: [Verb] = setupVerbs + memberVerbs + runVerbs + importVerbs + reportVerbs
+let verbs: [Verb] = setupVerbs + programVerbs + memberVerbs + runVerbs + importVerbs + reportVerbs
 
 func help(for candidates: [Verb]) -> String {
     var text = "usage:\n"
@@ -35,6 +35,9 @@ func main() -> Int32 {
         return 0
     } catch let error as UsageError {
         FileHandle.standardError.write(Data("loyaltyctl: \(error.message)\n\(help(for: [verb]))".utf8))
+        return 2
+    } catch let error as DocumentRefused {
+        FileHandle.standardError.write(Data("loyaltyctl: the document was refused; nothing was applied\n\(error.problems)\n".utf8))
         return 2
     } catch let error as Failure {
         FileHandle.standardError.write(Data("loyaltyctl: \(error.message)\n".utf8))

@@ -25,7 +25,7 @@ final class ProgramTests: StoreTestCase {
     func testANewPartnerEarnsByItsCategoryOnceItHasAKey() throws {
         try store.addPartner(code: "BISTRO", category: .dining, name: "Bistro", actor: admin)
         let listed = try XCTUnwrap(store.partners().first { $0.code == "BISTRO" })
-        XCTAssertEqual(listed, PartnerRecord(code: "BISTRO", name: "Bistro", category: .dining, active: true, hasKey: false))
+        XCTAssertEqual(listed, PartnerRecord(code: "BISTRO", name: "Bistro", category: .dining, active: true, hasKey: false, suspended: false))
         XCTAssertLoyaltyError(try store.authenticate(principal: "BISTRO", secret: ""), .wrongPass)
         let key = try store.rotatePartnerKey(code: "BISTRO", actor: admin)
         let bistro = try store.authenticate(principal: "BISTRO", secret: key)
