@@ -102,6 +102,25 @@ public struct EarnRule: Sendable, Codable, Equatable {
         self.currency = currency
     }
 
+    enum CodingKeys: String, CodingKey {
+        case measure, pointsNumerator, pointsDenominator, qualifyingNumerator, qualifyingDenominator
+        case cabinFactorsPermille, capPoints, tierBonusApplies, currency
+    }
+
+    /// Fields with a neutral value may be left out of a document: denominators 1, no qualifying
+    /// points, no cabin factors, no tier bonus. Exports write every field.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(measure: try c.decode(Measure.self, forKey: .measure), pointsNumerator: try c.decode(Int64.self, forKey: .pointsNumerator),
+                  pointsDenominator: try c.decodeIfPresent(Int64.self, forKey: .pointsDenominator) ?? 1,
+                  qualifyingNumerator: try c.decodeIfPresent(Int64.self, forKey: .qualifyingNumerator) ?? 0,
+                  qualifyingDenominator: try c.decodeIfPresent(Int64.self, forKey: .qualifyingDenominator) ?? 1,
+                  cabinFactorsPermille: try c.decodeIfPresent([String: Int64].self, forKey: .cabinFactorsPermille) ?? [:],
+                  capPoints: try c.decodeIfPresent(Int64.self, forKey: .capPoints),
+                  tierBonusApplies: try c.decodeIfPresent(Bool.self, forKey: .tierBonusApplies) ?? false,
+                  currency: try c.decodeIfPresent(String.self, forKey: .currency))
+    }
+
     /// The cabin factor in thousandths for a line's cabin; 1000 without a cabin or for an unlisted one.
     public func cabinFactorPermille(cabin: String?) -> Int64 {
         cabin.flatMap { cabinFactorsPermille[$0] } ?? Self.cabinFactorNeutralPermille

@@ -47,7 +47,7 @@ public enum ProgramDiff {
         var order: [String] = []
         var entries: [String: Any] = [:]
         for element in list {
-            guard let object = element as? [String: Any], let key = (object["code"] ?? object["id"] ?? object["tierCode"]) as? String,
+            guard let object = element as? [String: Any], let key = (object["id"] ?? object["code"] ?? object["tierCode"]) as? String,
                   entries[key] == nil else { return nil }
             order.append(key)
             entries[key] = object

@@ -40,7 +40,12 @@ public enum ProgramDocument {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Encoding plain structs of strings and integers cannot fail.
         guard let data = try? encoder.encode(program) else { preconditionFailure("a program always encodes") }
-        return data
+        // Foundation prints an empty list or object over three lines; a newline cannot occur
+        // inside a JSON string, so this touches only empty containers.
+        let text = String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: #"\[\n\s*\]"#, with: "[]", options: .regularExpression)
+            .replacingOccurrences(of: #"\{\n\s*\}"#, with: "{}", options: .regularExpression)
+        return Data(text.utf8)
     }
 
     static func unknownKeys(_ given: Any, known: Any, path: String) -> [ProgramProblem] {

@@ -112,10 +112,13 @@ let demoAgent = "demo"
 extension LoyaltyStore {
     /// Loads the demo program; idempotent. Returns the credentials it created this time (none on a rerun).
     public func loadDemo(actor: Principal) throws(LoyaltyError) -> [IssuedCredential] {
-        let today = LocalDate(epochSeconds: clock(), utcOffsetSeconds: Program.demo.utcOffsetSeconds)
+        // Effective from the oldest claimable day: every accrual a partner can still send earns at
+        // it, and a later version may be back-dated into that window.
+        let demo = Program.demo
+        let firstDay = LocalDate(epochSeconds: clock(), utcOffsetSeconds: demo.utcOffsetSeconds).adding(days: -demo.claimWindowDaysBack)
         let issued: [IssuedCredential] = try write { conn in
             if try conn.query("SELECT 1 FROM program_versions LIMIT 1").first == nil {
-                _ = try ProgramRecords.append(conn, .demo, effective: today, actor: actor, reason: "demo program")
+                _ = try ProgramRecords.append(conn, demo, effective: firstDay, actor: actor, reason: "demo program")
             }
             var issued: [IssuedCredential] = []
             for partner in Program.demoPartners {

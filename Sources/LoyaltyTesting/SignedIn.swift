@@ -13,12 +13,16 @@ extension TestDatabase {
 extension RawClient {
     /// A connection to a test's server, signed in as `principal` with its demo secret when one is given.
     public static func signedIn(port: UInt16, as principal: String?, database: TestDatabase) throws -> RawClient {
+        guard let principal else { return try RawClient(port: port) }
+        return try signedIn(port: port, as: principal, secret: try database.secret(principal))
+    }
+
+    /// A connection signed in with a secret in hand (for threads, which cannot share the database).
+    public static func signedIn(port: UInt16, as principal: String, secret: String) throws -> RawClient {
         let client = try RawClient(port: port)
-        if let principal {
-            let reply = try client.call(["AUTH", principal, try database.secret(principal)])
-            guard reply == .simple("OK") else {
-                throw TestEnvironmentMissing(description: "AUTH \(principal) answered \(reply)")
-            }
+        let reply = try client.call(["AUTH", principal, secret])
+        guard reply == .simple("OK") else {
+            throw TestEnvironmentMissing(description: "AUTH \(principal) answered \(reply)")
         }
         return client
     }

@@ -37,7 +37,8 @@ final class ProgramTests: XCTestCase {
 
     func testDecodingRefusesUnknownCategoriesAndPolicies() throws {
         let text = String(decoding: try JSONEncoder().encode(program), as: UTF8.self)
-        let badCategory = text.replacingOccurrences(of: "\"car_rental\"", with: "\"boat\"")
+        // Categories are open words, but words: lower case, no spaces.
+        let badCategory = text.replacingOccurrences(of: "\"car_rental\"", with: "\"Car Rental\"")
         XCTAssertThrowsError(try JSONDecoder().decode(Program.self, from: Data(badCategory.utf8)))
         let badPolicy = text.replacingOccurrences(of: "\"inactivity\"", with: "\"whenever\"")
         XCTAssertThrowsError(try JSONDecoder().decode(Program.self, from: Data(badPolicy.utf8)))

@@ -122,11 +122,9 @@ final class RedemptionTests: StoreTestCase {
 
     func testAReplayAfterTheRewardLeftTheCatalogStillGetsItsOriginalReply() throws {
         let redemption = try redeem("r1", .reward(code: "GIFT-50", quantity: 1))
-        _ = try sql("""
-            UPDATE program_settings SET value = jsonb_set(value, '{rewards}',
-                (SELECT jsonb_agg(r) FROM jsonb_array_elements(value->'rewards') r WHERE r->>'code' <> 'GIFT-50'))
-            WHERE key = 'program'
-            """)
+        var program = try store.program()
+        program.rewards.removeAll { $0.code == "GIFT-50" }
+        try store.write { conn in try ProgramRecords.save(conn, program) }
         try store.reloadProgram()
         XCTAssertEqual(try redeem("r1", .reward(code: "GIFT-50", quantity: 1)), redemption)
         // A new request for it is refused, and costs nothing.

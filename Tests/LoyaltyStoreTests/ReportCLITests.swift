@@ -33,22 +33,22 @@ final class ReportCLITests: ReportTestCase {
         let result = try report(["settlement", "--format", "csv"])
         XCTAssertEqual(result.status, 0, result.errors)
         XCTAssertEqual(result.output, """
-            partner,month,accruals,points_issued,reversals,points_reversed,net_points,price_per_1000,owed
-            CARDCO,2025-08,2,800,0,0,800,8.00,6.40
-            CARDCO,2025-09,2,800,0,0,800,8.00,6.40
-            CARDCO,2025-10,1,400,0,0,400,8.00,3.20
-            CARDCO,2026-05,1,500,0,0,500,8.00,4.00
-            DINECO,2025-12,1,150,0,0,150,9.99,1.49
-            DINECO,2026-06,1,60,0,0,60,9.99,0.59
-            HOTELCO,2025-11,1,300,0,0,300,12.50,3.75
-            HOTELCO,2026-03,1,600,0,0,600,12.50,7.50
-            HOTELCO,2026-04,1,1800,0,0,1800,12.50,22.50
-            HOTELCO,2026-05,1,300,0,0,300,12.50,3.75
-            HOTELCO,2026-06,3,6300,1,1000,5300,12.50,66.25
-            SKYAIR,2026-01,2,27500,0,0,27500,15.00,412.50
-            SKYAIR,2026-02,2,65000,0,0,65000,15.00,975.00
-            SKYAIR,2026-03,1,22499,0,0,22499,15.00,337.48
-            total,,20,127009,1,1000,126009,,1850.81
+            partner,month,accruals,points_issued,reversals,points_reversed,net_points,promotion_points,currency,price_per_1000,owed
+            CARDCO,2025-08,2,800,0,0,800,0,USD,8.00,6.40
+            CARDCO,2025-09,2,800,0,0,800,0,USD,8.00,6.40
+            CARDCO,2025-10,1,400,0,0,400,0,USD,8.00,3.20
+            CARDCO,2026-05,1,500,0,0,500,0,USD,8.00,4.00
+            DINECO,2025-12,1,150,0,0,150,0,USD,9.99,1.49
+            DINECO,2026-06,1,60,0,0,60,0,USD,9.99,0.59
+            HOTELCO,2025-11,1,300,0,0,300,0,USD,12.50,3.75
+            HOTELCO,2026-03,1,600,0,0,600,0,USD,12.50,7.50
+            HOTELCO,2026-04,1,1800,0,0,1800,0,USD,12.50,22.50
+            HOTELCO,2026-05,1,300,0,0,300,0,USD,12.50,3.75
+            HOTELCO,2026-06,3,6300,1,1000,5300,0,USD,12.50,66.25
+            SKYAIR,2026-01,2,27500,0,0,27500,0,USD,15.00,412.50
+            SKYAIR,2026-02,2,65000,0,0,65000,0,USD,15.00,975.00
+            SKYAIR,2026-03,1,22499,0,0,22499,0,USD,15.00,337.48
+            total,,20,127009,1,1000,126009,0,USD,,1850.81
 
             """)
     }
