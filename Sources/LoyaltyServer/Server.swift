@@ -174,6 +174,7 @@ public final class Server: @unchecked Sendable {
             connections[fd] = connection
             lock.unlock()
             services.metrics.connected()
+            services.clients.connected(id: connection.id, peer: peer)
             Log.event("connect", ["client": String(connection.id), "peer": peer])
             control(EPOLL_CTL_ADD, fd, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot, tag: connection.tag)
         }
@@ -272,7 +273,7 @@ public final class Server: @unchecked Sendable {
                 }
             case .protocolError(let reply):
                 if case .error(let code, _) = reply { services.metrics.error(code) }
-                reply.encode(into: &connection.output)
+                reply.encode(into: &connection.output, protocol: connection.session.protocolVersion)
                 stopAfterThisReply(connection)
             }
             if connection.unsentBytes >= 16 * 1024, !flush(connection) { return .ran(peerGone: true) }
@@ -295,7 +296,7 @@ public final class Server: @unchecked Sendable {
             Log.error("command_error", ["client": String(connection.id), "command": String(request.commandName.prefix(32)),
                                         "code": code, "message": message])
         }
-        reply.encode(into: &connection.output)
+        reply.encode(into: &connection.output, protocol: connection.session.protocolVersion)
         if connection.session.closeAfterReply { stopAfterThisReply(connection) }
     }
 
@@ -393,6 +394,7 @@ public final class Server: @unchecked Sendable {
         close(connection.fd)
         connections[connection.fd] = nil
         services.metrics.disconnected()
+        services.clients.disconnected(id: connection.id)
         Log.event("disconnect", ["client": String(connection.id), "peer": connection.peer, "reason": reason,
                                  "batch_discarded": connection.session.batch == nil ? "no" : "yes"])
     }
