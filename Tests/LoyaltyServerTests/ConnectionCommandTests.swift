@@ -61,8 +61,8 @@ final class ConnectionCommandTests: EndToEndTestCase {
         agent.sendCommand(["MEMBER", "M1"])
         try assertBytes(agent, "*32\r\n$6\r\nnumber\r\n$2\r\nM1\r\n")
         let rest = try (0..<30).map { _ in try agent.readReply() }
-        XCTAssertEqual(rest[9], .bulk("0"), "balance is a bulk string in RESP2")
-        XCTAssertEqual(rest[7], .null, "tier_until")
+        XCTAssertEqual(rest[11], .bulk("0"), "balance is a bulk string in RESP2")
+        XCTAssertEqual(rest[9], .null, "tier_until")
         agent.sendCommand(["INFO", "clients"])
         let info = try readText(agent)
         XCTAssertEqual(info.marker, "$")
