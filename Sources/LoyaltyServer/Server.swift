@@ -273,7 +273,7 @@ public final class Server: @unchecked Sendable {
                 }
             case .protocolError(let reply):
                 if case .error(let code, _) = reply { services.metrics.error(code) }
-                reply.encode(into: &connection.output, protocol: connection.session.protocolVersion)
+                reply.encode(into: &connection.output)
                 stopAfterThisReply(connection)
             }
             if connection.unsentBytes >= 16 * 1024, !flush(connection) { return .ran(peerGone: true) }
