@@ -53,6 +53,15 @@ final class ConnectionCommandTests: EndToEndTestCase {
         try assertBytes(client, "*6\r\n$6\r\nMember\r\n$-1\r\n:0\r\n")
     }
 
+    func testRedisCLIInRESP3ShowsTheMaps() throws {
+        let tier = try RedisCLI.run(port: server.port, user: "agent:demo", password: try secret("agent:demo"), ["TIER", "M1"],
+                                    extra: ["-3"]).output
+        XCTAssertTrue(tier.hasPrefix("tier Member\ntier_until \nqualifying 0\n"), tier)
+        let member = try RedisCLI.run(port: server.port, user: "agent:demo", password: try secret("agent:demo"), ["MEMBER", "M1"],
+                                      extra: ["-3", "--no-raw"]).output
+        XCTAssertTrue(member.contains("7# \"balance\" => (integer) 0\n"), member)
+    }
+
     func testWithoutHelloOrWithHello2RepliesAreRESP2ByteForByte() throws {
         let agent = try connect(as: "agent:demo")
         let id = try XCTUnwrap(try agent.call(["CLIENT", "ID"]).integer)
