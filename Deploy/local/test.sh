@@ -19,6 +19,7 @@ for stale in "${TMPDIR:-/tmp}"/loyalty-private-pg-*; do
   Deploy/local/pg.sh stop "$stale" >/dev/null 2>&1 || true
   rm -rf "$(readlink -f "$stale")" "$stale" "$stale.initdb.log"
 done
+Deploy/local/client-libraries.sh
 swift build --build-tests
 export LOYALTY_TEST_DATABASE_URL="$url"
 export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)

@@ -1,4 +1,11 @@
-/// A RESP2 reply, encoded exactly as Redis would send it.
+/// The reply protocol a connection speaks: RESP2 until a client asks for RESP3 with `HELLO 3`.
+public enum ProtocolVersion: Int, Sendable {
+    case resp2 = 2, resp3 = 3
+}
+
+/// A reply, encoded exactly as Redis would send it in RESP2 or RESP3. The RESP3-only kinds
+/// (`map`, `verbatim`) fall back to what Redis sends a RESP2 client, so a handler builds one
+/// reply and the connection's protocol decides its bytes.
 public enum Reply: Sendable, Equatable {
     /// `+text` — status replies such as `+OK`, `+PONG`, `+QUEUED`.
     case simple(String)
@@ -8,10 +15,15 @@ public enum Reply: Sendable, Equatable {
     case integer(Int64)
     /// `$len` and the bytes; binary safe.
     case bulk([UInt8])
-    /// `$-1` — the null bulk string, for absent values.
+    /// An absent value: `$-1` (the null bulk string) in RESP2, `_` in RESP3.
     case null
     /// `*n` followed by `n` replies.
     case array([Reply])
+    /// Named fields: `%n` and key/value pairs in RESP3; in RESP2 the flat `*2n` array of
+    /// bulk-string keys and values that Redis sends for `HGETALL`.
+    case map([Field])
+    /// Text meant for people (INFO): `=n` with the `txt:` format in RESP3, a bulk string in RESP2.
+    case verbatim(String)
     /// A reply already in wire form, written with `RESPWriter`: for large replies (a statement of
     /// a thousand entries), which would cost an allocation per value as a tree of `Reply`.
     case encoded([UInt8])
@@ -22,11 +34,21 @@ public enum Reply: Sendable, Equatable {
     /// `+OK`
     public static let ok = Reply.simple("OK")
 
+    /// One entry of a `map`.
+    public struct Field: Sendable, Equatable {
+        public let key: String
+        public let value: Reply
+        public init(_ key: String, _ value: Reply) {
+            self.key = key
+            self.value = value
+        }
+    }
+
     /// Appends the wire form to `buffer`, so a session can batch pipelined replies in one write.
     ///
     /// Simple strings and errors are single lines: CR and LF at their ends are trimmed and
     /// any inside become spaces, as Redis does, so a message can never break the framing.
-    public func encode(into buffer: inout [UInt8]) {
+    public func encode(into buffer: inout [UInt8], protocol version: ProtocolVersion = .resp2) {
         switch self {
         case .simple(let text):
             buffer.append(UInt8(ascii: "+"))
@@ -44,26 +66,51 @@ public enum Reply: Sendable, Equatable {
             RESPWriter.integer(value, into: &buffer)
         case .bulk(let bytes):
             RESPWriter.bulk(bytes, into: &buffer)
+        case .null where version == .resp3:
+            buffer.append(UInt8(ascii: "_"))
+            appendCRLF(to: &buffer)
         case .null:
             appendHeader(ASCII.dollar, -1, to: &buffer)
         case .array(let elements):
             RESPWriter.arrayHeader(elements.count, into: &buffer)
-            for element in elements { element.encode(into: &buffer) }
+            for element in elements { element.encode(into: &buffer, protocol: version) }
+        case .map(let fields):
+            if version == .resp3 {
+                appendHeader(UInt8(ascii: "%"), Int64(fields.count), to: &buffer)
+            } else {
+                RESPWriter.arrayHeader(2 * fields.count, into: &buffer)
+            }
+            for field in fields {
+                RESPWriter.bulk(field.key.utf8, into: &buffer)
+                field.value.encode(into: &buffer, protocol: version)
+            }
+        case .verbatim(let text) where version == .resp3:
+            let utf8 = text.utf8
+            appendHeader(UInt8(ascii: "="), Int64(4 + utf8.count), to: &buffer)
+            buffer.append(contentsOf: "txt:".utf8)
+            buffer.append(contentsOf: utf8)
+            appendCRLF(to: &buffer)
+        case .verbatim(let text):
+            RESPWriter.bulk(text.utf8, into: &buffer)
         case .encoded(let bytes):
             buffer.append(contentsOf: bytes)
         }
     }
 
-    /// The wire form as a new array.
-    public var encoded: [UInt8] {
+    /// The RESP2 wire form as a new array.
+    public var encoded: [UInt8] { encoded(.resp2) }
+
+    /// The wire form in `version` as a new array.
+    public func encoded(_ version: ProtocolVersion) -> [UInt8] {
         var buffer: [UInt8] = []
-        encode(into: &buffer)
+        encode(into: &buffer, protocol: version)
         return buffer
     }
 }
 
-/// Writes RESP2 values straight into a byte buffer: what `Reply` encodes, without building the
-/// tree first. The caller keeps the shape right (an array header, then that many values).
+/// Writes arrays, integers and bulk strings (the same bytes in RESP2 and RESP3) straight into a
+/// byte buffer: what `Reply` encodes, without building the tree first. The caller keeps the shape
+/// right (an array header, then that many values).
 public struct RESPWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
 

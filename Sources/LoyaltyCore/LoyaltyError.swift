@@ -8,6 +8,8 @@ public struct LoyaltyError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalid = "INVALID", notFound = "NOTFOUND", conflict = "CONFLICT"
         case insufficient = "INSUFFICIENT", closed = "CLOSED", noPermission = "NOPERM", limit = "LIMIT"
         case unavailable = "UNAVAILABLE", locked = "LOCKED", wrongPass = "WRONGPASS", syntax = "ERR", noAuth = "NOAUTH"
+        /// HELLO with a protocol version other than 2 or 3, worded as Redis does.
+        case noProto = "NOPROTO"
     }
 
     public var code: Code

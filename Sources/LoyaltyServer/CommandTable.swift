@@ -4,7 +4,7 @@ import LoyaltyStore
 
 /// Who may call a command. Checked once, by the dispatcher, from the table.
 enum Access: Sendable {
-    /// Served before AUTH (PING, ECHO, AUTH, HELLO, QUIT, COMMAND).
+    /// Served before AUTH (PING, ECHO, AUTH, HELLO, QUIT, RESET, COMMAND).
     case anyone
     /// Any signed-in principal.
     case authenticated

@@ -22,23 +22,30 @@ let memberCommands: [Command] = [
     },
     Command("MEMBER", arity: 2...2, access: .agentsAndMembers, "field/value pairs") { args, session, services throws(LoyaltyError) in
         let m = try services.store.member(number: try ownMember(args, 1, session))
-        let fields: [(String, Reply)] = [
-            ("number", .bulk(m.number)), ("name", .bulk(m.name)), ("email", .bulk(m.email)), ("status", .bulk(m.status)),
-            ("tier", .bulk(m.tier.name)), ("tier_until", optionalBulk(m.tierUntil?.description)),
-            ("balance", .bulk(String(m.balance))), ("available", .bulk(String(m.available))), ("held", .bulk(String(m.held))),
-            ("qualifying", .bulk(String(m.qualifying))), ("period_end", .bulk(m.periodEnd.description)),
-            ("next_tier", optionalBulk(m.nextTier?.name)), ("to_next_tier", optionalBulk(m.toNextTier.map(String.init))),
-            ("last_activity", optionalBulk(m.lastActivity?.description)),
-            ("expiring_points", optionalBulk(m.expiringPoints.map(String.init))),
-            ("expiring_on", optionalBulk(m.expiringOn?.description)),
-        ]
-        return .array(fields.flatMap { [.bulk($0.0), $0.1] })
+        // Point counts are bulk strings in RESP2, as in an HGETALL reply; RESP3 can say they are integers.
+        let points: (Int64) -> Reply = session.protocolVersion == .resp3 ? { .integer($0) } : { .bulk(String($0)) }
+        return .map([
+            .init("number", .bulk(m.number)), .init("name", .bulk(m.name)), .init("email", .bulk(m.email)),
+            .init("status", .bulk(m.status)), .init("tier", .bulk(m.tier.name)),
+            .init("tier_until", optionalBulk(m.tierUntil?.description)), .init("balance", points(m.balance)),
+            .init("available", points(m.available)), .init("held", points(m.held)), .init("qualifying", points(m.qualifying)),
+            .init("period_end", .bulk(m.periodEnd.description)), .init("next_tier", optionalBulk(m.nextTier?.name)),
+            .init("to_next_tier", m.toNextTier.map(points) ?? .null),
+            .init("last_activity", optionalBulk(m.lastActivity?.description)),
+            .init("expiring_points", m.expiringPoints.map(points) ?? .null),
+            .init("expiring_on", optionalBulk(m.expiringOn?.description)),
+        ])
     },
     Command("TIER", arity: 2...2, access: .agentsAndMembers,
             "[tier, tier_until, qualifying_this_period, period_end, next_tier, to_next_tier]") { args, session, services throws(LoyaltyError) in
         let t = try services.store.tierStatus(number: try ownMember(args, 1, session))
-        return .array([.bulk(t.tier.name), optionalBulk(t.tierUntil?.description), .integer(t.qualifying),
-                       .bulk(t.periodEnd.description), optionalBulk(t.nextTier?.name), t.toNextTier.map(Reply.integer) ?? .null])
+        let fields: [Reply.Field] = [
+            .init("tier", .bulk(t.tier.name)), .init("tier_until", optionalBulk(t.tierUntil?.description)),
+            .init("qualifying", .integer(t.qualifying)), .init("period_end", .bulk(t.periodEnd.description)),
+            .init("next_tier", optionalBulk(t.nextTier?.name)), .init("to_next_tier", t.toNextTier.map(Reply.integer) ?? .null),
+        ]
+        // RESP2 keeps the positional array it has always sent.
+        return session.protocolVersion == .resp3 ? .map(fields) : .array(fields.map(\.value))
     },
     Command("STATEMENT", arity: 2...6, access: .agentsAndMembers, "STATEMENT number [LIMIT n] [BEFORE entry-id]") { args, session, services throws(LoyaltyError) in
         let number = try ownMember(args, 1, session)

@@ -177,6 +177,7 @@ public final class Server: @unchecked Sendable {
             connections[fd] = connection
             lock.unlock()
             services.metrics.connected()
+            services.clients.connected(id: connection.id, peer: peer)
             Log.event("connect", ["client": String(connection.id), "peer": peer])
             control(EPOLL_CTL_ADD, fd, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot, tag: connection.tag)
         }
@@ -298,7 +299,7 @@ public final class Server: @unchecked Sendable {
             Log.error("command_error", ["client": String(connection.id), "command": String(request.commandName.prefix(32)),
                                         "code": code, "message": message])
         }
-        reply.encode(into: &connection.output)
+        reply.encode(into: &connection.output, protocol: connection.session.protocolVersion)
         if connection.session.closeAfterReply { stopAfterThisReply(connection) }
     }
 
@@ -396,6 +397,7 @@ public final class Server: @unchecked Sendable {
         close(connection.fd)
         connections[connection.fd] = nil
         services.metrics.disconnected()
+        services.clients.disconnected(id: connection.id)
         Log.event("disconnect", ["client": String(connection.id), "peer": connection.peer, "reason": reason,
                                  "batch_discarded": connection.session.batch == nil ? "no" : "yes"])
     }

@@ -9,6 +9,8 @@ final class Services: Sendable {
     let configuration: ServerConfiguration
     /// What all open batches may queue together.
     let batchBudget: BatchQueueBudget
+    /// Each open connection as CLIENT LIST shows it.
+    let clients = ClientDirectory()
 
     init(store: LoyaltyStore, metrics: Metrics, configuration: ServerConfiguration) {
         self.store = store

@@ -2,11 +2,14 @@ import LineProtocol
 import LoyaltyCore
 import LoyaltyStore
 
-/// The state of one client connection: who signed in and the batch being queued. Only the
-/// worker serving the connection touches it, one request at a time, in order.
+/// The state of one client connection: who signed in, the reply protocol and the batch being
+/// queued. Only the worker serving the connection touches it, one request at a time, in order.
+/// (What `CLIENT LIST` shows of it lives in `ClientDirectory`, which every worker reads.)
 struct Session {
     let clientID: Int
     var principal: Principal?
+    /// RESP2 until `HELLO 3`; `HELLO 2` and `RESET` go back to it.
+    var protocolVersion = ProtocolVersion.resp2
     var batch: OpenBatch?
     /// Set by QUIT: reply, then close.
     var closeAfterReply = false
@@ -32,6 +35,16 @@ struct Arguments {
         }
         guard !text.utf8.contains(0) else { throw .invalid("argument \(index) contains a NUL byte") }
         return text
+    }
+
+    /// A client's name or library name or version: empty (no name) or like a client-chosen id, as
+    /// Redis refuses spaces and line breaks in them, and bounded, as each connection keeps them.
+    func clientName(_ index: Int) throws(LoyaltyError) -> String {
+        let name = try text(index)
+        guard name.isEmpty || Identifiers.isClientID(name) else {
+            throw .invalid("client names and library names are 0-64 printable ASCII, no spaces")
+        }
+        return name
     }
 
     func memberNumber(_ index: Int) throws(LoyaltyError) -> String {

@@ -3,7 +3,7 @@ import LineProtocol
 import LoyaltyCore
 import LoyaltyStore
 
-/// Connection-level commands: served before AUTH except INFO.
+/// Connection-level commands: served before AUTH except INFO, CLIENT and SELECT.
 let sessionCommands: [Command] = [
     Command("PING", arity: 1...2, access: .anyone, "liveness; +PONG or the message") { args, _, _ throws(LoyaltyError) in
         args.count == 2 ? .bulk(args.request.arguments[1]) : .simple("PONG")
@@ -15,15 +15,16 @@ let sessionCommands: [Command] = [
         try signIn(&session, principal: try args.text(1), secret: try args.text(2), services: services)
         return .ok
     },
-    Command("HELLO", arity: 1...7, access: .anyone, "HELLO [2 [AUTH principal secret] [SETNAME name]]") { args, session, services throws(LoyaltyError) in
+    Command("HELLO", arity: 1...7, access: .anyone, "HELLO [2|3 [AUTH principal secret] [SETNAME name]]") { args, session, services throws(LoyaltyError) in
+        var version = session.protocolVersion
         if args.count >= 2 {
-            let version = try args.text(1)
-            guard version == "2" else {
-                throw LoyaltyError(.syntax, "only protocol version 2 (RESP2) is served")
-            }
+            guard let number = Int(try args.text(1)) else { throw .syntax("Protocol version is not an integer or out of range") }
+            guard let requested = ProtocolVersion(rawValue: number) else { throw LoyaltyError(.noProto, "unsupported protocol version") }
+            version = requested
         }
         // The whole request is checked before signing in, so a malformed HELLO changes nothing.
         var credentials: (principal: String, secret: String)?
+        var name: String?
         var index = 2
         while index < args.count {
             switch try args.text(index).uppercased() {
@@ -31,6 +32,7 @@ let sessionCommands: [Command] = [
                 credentials = (try args.text(index + 1), try args.text(index + 2))
                 index += 3
             case "SETNAME" where index + 1 < args.count:
+                name = try args.clientName(index + 1)
                 index += 2
             default:
                 throw .syntax("syntax error in HELLO")
@@ -39,9 +41,14 @@ let sessionCommands: [Command] = [
         if let credentials {
             try signIn(&session, principal: credentials.principal, secret: credentials.secret, services: services)
         }
-        return .array([.bulk("server"), .bulk("loyaltyd"), .bulk("version"), .bulk(Services.version), .bulk("proto"),
-                       .integer(2), .bulk("id"), .integer(Int64(session.clientID)), .bulk("mode"), .bulk("standalone"),
-                       .bulk("role"), .bulk("master"), .bulk("modules"), .array([])])
+        session.protocolVersion = version
+        services.clients.update(session.clientID) { entry in
+            entry.protocolVersion = version
+            if let name { entry.name = name }
+        }
+        return .map([.init("server", .bulk("loyaltyd")), .init("version", .bulk(Services.version)),
+                     .init("proto", .integer(Int64(version.rawValue))), .init("id", .integer(Int64(session.clientID))),
+                     .init("mode", .bulk("standalone")), .init("role", .bulk("master")), .init("modules", .array([]))])
     },
     Command("QUIT", arity: 1...1, access: .anyone, "+OK, then close") { _, session, _ throws(LoyaltyError) in
         session.closeAfterReply = true
@@ -50,7 +57,7 @@ let sessionCommands: [Command] = [
     Command("COMMAND", arity: 1...Int.max, access: .anyone, "the command table (COMMAND COUNT, COMMAND DOCS)") { args, _, _ throws(LoyaltyError) in
         switch args.count > 1 ? try args.text(1).uppercased() : "" {
         case "COUNT": return .integer(Int64(commandTable.count))
-        case "DOCS": return .array([])
+        case "DOCS": return .map([])
         default:
             return .array(commandTable.values.sorted { $0.name < $1.name }.map { command in
                 .array([.bulk(command.name.lowercased()),
@@ -62,14 +69,65 @@ let sessionCommands: [Command] = [
     },
     Command("INFO", arity: 1...2, access: .authenticated, "server, clients, program, stats, commandstats, errorstats, database, replication") { args, _, services throws(LoyaltyError) in
         let section = args.count == 2 ? try args.text(1).lowercased() : "all"
-        return .bulk(infoText(section: section, services: services))
+        return .verbatim(infoText(section: section, services: services))
+    },
+    Command("CLIENT", arity: 2...4, access: .authenticated,
+            "CLIENT ID | GETNAME | SETNAME name | SETINFO LIB-NAME|LIB-VER value | INFO | LIST (agents)") { args, session, services throws(LoyaltyError) in
+        let subcommand = try args.text(1).uppercased()
+        let arity = ["ID": 2, "GETNAME": 2, "SETNAME": 3, "SETINFO": 4, "INFO": 2, "LIST": 2]
+        guard let words = arity[subcommand] else { throw .syntax("unknown subcommand '\(subcommand.prefix(64))'. Try CLIENT HELP.") }
+        guard args.count == words else { throw .syntax("wrong number of arguments for 'client|\(subcommand.lowercased())' command") }
+        let id = session.clientID
+        switch subcommand {
+        case "ID":
+            return .integer(Int64(id))
+        case "GETNAME":
+            return optionalBulk(services.clients.entry(id).flatMap { $0.name.isEmpty ? nil : $0.name })
+        case "SETNAME":
+            let name = try args.clientName(2)
+            services.clients.update(id) { $0.name = name }
+            return .ok
+        case "SETINFO":
+            let value = try args.clientName(3)
+            switch try args.text(2).uppercased() {
+            case "LIB-NAME": services.clients.update(id) { $0.libraryName = value }
+            case "LIB-VER": services.clients.update(id) { $0.libraryVersion = value }
+            default: throw .syntax("Unrecognized option '\(try args.text(2).prefix(64))'")
+            }
+            return .ok
+        case "INFO":
+            return .verbatim((services.clients.entry(id)?.line(now: Date()) ?? "") + "\n")
+        default:
+            guard let principal = session.principal, Access.agents.admits(principal) else {
+                throw .noPermission("only agents may list the connections")
+            }
+            let now = Date()
+            return .verbatim(services.clients.all.map { $0.line(now: now) + "\n" }.joined())
+        }
+    },
+    Command("SELECT", arity: 2...2, access: .authenticated, "SELECT 0: the only database") { args, _, _ throws(LoyaltyError) in
+        guard try args.text(1) == "0" else { throw .syntax("DB index is out of range: loyaltyd has only database 0") }
+        return .ok
+    },
+    Command("RESET", arity: 1...1, access: .anyone, "+RESET: signed out, RESP2, no name, an open batch discarded") { _, session, services throws(LoyaltyError) in
+        session.principal = nil
+        session.protocolVersion = .resp2
+        session.batch = nil
+        services.clients.update(session.clientID) { entry in
+            entry.user = ""
+            entry.name = ""
+            entry.protocolVersion = .resp2
+        }
+        return .simple("RESET")
     },
 ]
 
 /// AUTH and HELLO AUTH. Refused while a batch is open: a batch is committed by the partner that began it.
 func signIn(_ session: inout Session, principal: String, secret: String, services: Services) throws(LoyaltyError) {
     guard session.batch == nil else { throw .syntax("a batch is open; COMMIT or ABORT it before signing in again") }
-    session.principal = try services.store.authenticate(principal: principal, secret: secret)
+    let signedIn = try services.store.authenticate(principal: principal, secret: secret)
+    session.principal = signedIn
+    services.clients.update(session.clientID) { $0.user = signedIn.description }
     Log.event("auth", ["client": String(session.clientID), "principal": principal])
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 
-/// A decoded RESP2 reply, as a test wants to compare it.
+/// A decoded RESP2 or RESP3 reply, as a test wants to compare it. RESP3's verbatim text reads as
+/// a bulk string (without its format) and its null as `null`.
 public indirect enum RESPValue: Equatable, CustomStringConvertible, Sendable {
     case simple(String)
     case error(String)
@@ -9,6 +10,8 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible, Sendable {
     case bulk(String)
     case null
     case array([RESPValue])
+    /// A RESP3 map, keys and values alternating.
+    case map([RESPValue])
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible, Sendable {
         case .bulk(let s): return "\"\(s)\""
         case .null: return "(nil)"
         case .array(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .map(let items): return "{" + items.map(\.description).joined(separator: ", ") + "}"
         }
     }
 
@@ -29,6 +33,16 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible, Sendable {
 }
 
 extension RESPValue {
+    /// A map reply, or a flat array of field/value pairs, as a dictionary keyed by field name.
+    public var dictionary: [String: RESPValue]? {
+        let items: [RESPValue]
+        switch self {
+        case .map(let pairs), .array(let pairs): items = pairs
+        default: return nil
+        }
+        return Dictionary(stride(from: 0, to: items.count - 1, by: 2).map { (items[$0].text ?? "", items[$0 + 1]) }) { $1 }
+    }
+
     /// The fields of an array reply; nil for any other reply.
     public var fields: [RESPValue]? {
         if case .array(let items) = self { return items }
@@ -136,6 +150,12 @@ public final class RawClient {
             let count = Int(rest) ?? -1
             if count < 0 { return .null }
             return .array(try (0..<count).map { _ in try readReply() })
+        case "_": return .null
+        case "=":
+            let bytes = try readBytes((Int(rest) ?? 0) + 2)
+            return .bulk(String(decoding: bytes.dropFirst(4).dropLast(2), as: UTF8.self))
+        case "%":
+            return .map(try (0..<2 * (Int(rest) ?? 0)).map { _ in try readReply() })
         default:
             throw TestEnvironmentMissing(description: "unexpected reply line \(line)")
         }
@@ -159,7 +179,8 @@ public final class RawClient {
         }
     }
 
-    private func readBytes(_ count: Int) throws -> [UInt8] {
+    /// The next `count` bytes as they came, to compare a reply byte for byte.
+    public func readBytes(_ count: Int) throws -> [UInt8] {
         while buffer.count < count { try fill() }
         let bytes = Array(buffer[0..<count])
         buffer.removeFirst(count)

@@ -1,10 +1,11 @@
 import LineProtocol
 import XCTest
 
-/// Replies are exactly RESP2 as Redis clients parse it.
+/// Replies are exactly RESP2 or RESP3 as Redis clients parse it.
 final class ReplyEncodingTests: XCTestCase {
-    private func assertEncodes(_ reply: Reply, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(String(decoding: reply.encoded, as: UTF8.self), expected, file: file, line: line)
+    private func assertEncodes(_ reply: Reply, _ expected: String, _ version: ProtocolVersion = .resp2,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(String(decoding: reply.encoded(version), as: UTF8.self), expected, file: file, line: line)
     }
 
     func testSimpleStrings() {
@@ -79,5 +80,28 @@ final class ReplyEncodingTests: XCTestCase {
         var decoder = RequestDecoder()
         decoder.append(Reply.array(arguments.map(Reply.bulk)).encoded)
         XCTAssertEqual(try decoder.next(), Request(arguments: arguments, isInline: false))
+    }
+
+    func testRESP3HasItsOwnNullMapAndVerbatimText() {
+        assertEncodes(.null, "_\r\n", .resp3)
+        let fields = Reply.map([.init("tier", .bulk("Member")), .init("tier_until", .null), .init("qualifying", .integer(3000))])
+        assertEncodes(fields, "%3\r\n$4\r\ntier\r\n$6\r\nMember\r\n$10\r\ntier_until\r\n_\r\n$10\r\nqualifying\r\n:3000\r\n", .resp3)
+        assertEncodes(.map([]), "%0\r\n", .resp3)
+        // The length counts the `txt:` format and the UTF-8 bytes.
+        assertEncodes(.verbatim("# Server\r\né:1\r\n"), "=20\r\ntxt:# Server\r\né:1\r\n\r\n", .resp3)
+        assertEncodes(.array([.null, .map([.init("k", .null)])]), "*2\r\n_\r\n%1\r\n$1\r\nk\r\n_\r\n", .resp3)
+    }
+
+    func testInRESP2AMapIsTheFlatArrayAndVerbatimTextABulkString() {
+        let fields = Reply.map([.init("tier", .bulk("Member")), .init("tier_until", .null)])
+        assertEncodes(fields, "*4\r\n$4\r\ntier\r\n$6\r\nMember\r\n$10\r\ntier_until\r\n$-1\r\n")
+        XCTAssertEqual(fields.encoded, Reply.array([.bulk("tier"), .bulk("Member"), .bulk("tier_until"), .null]).encoded)
+        assertEncodes(.verbatim("a:1\r\n"), "$5\r\na:1\r\n\r\n")
+    }
+
+    func testEveryOtherReplyIsTheSameInBothProtocols() {
+        let replies: [Reply] = [.ok, .error(code: "NOPROTO", message: "unsupported protocol version"), .integer(-7),
+                                .bulk([0, 13, 10]), .array([.bulk("t1"), .integer(1350), .integer(0)]), RESPWriter().reply]
+        for reply in replies { XCTAssertEqual(reply.encoded(.resp3), reply.encoded(.resp2), "\(reply)") }
     }
 }
