@@ -59,7 +59,8 @@ struct BatchOutcome {
 enum BatchAccruals {
     static func apply(_ conn: Connection, timeline: ProgramTimeline, today: LocalDate, partnerCode: String, category: PartnerCategory,
                       batchID: String, lines: [QueuedAccrual], into outcome: inout BatchOutcome) throws {
-        let program = timeline.version(on: today).program
+        let inForce = timeline.version(on: today)
+        let program = inForce.program
         var candidates: [QueuedAccrual] = []
         var seen: [String: AccrualContent] = [:]
         // A txn-id repeated within the run: settled once the first copy's fate is known.
@@ -150,8 +151,10 @@ enum BatchAccruals {
             }
             let tier = qualification?.tier(of: line.member, from: member.tier) ?? member.tier
             // The rules of the activity date: a back-dated claim earns at the rules of its day.
-            let rules = timeline.version(on: line.input.activityDate).program
-            let earningTier = rules.tier(code: tier.code) ?? rules.baseTier
+            let version = timeline.version(on: line.input.activityDate)
+            let rules = version.program
+            // Most lines earn with the version in force, whose tiers the member's tier already is.
+            let earningTier = version.version == inForce.version ? tier : rules.tier(code: tier.code) ?? rules.baseTier
             let earned: EarnResult
             do {
                 try program.checkClaimWindow(line.input.activityDate, today: today)

@@ -117,6 +117,11 @@ final class ProgramOperationTests: EndToEndTestCase {
         XCTAssertEqual(try sql("SELECT count(*) FROM program_versions"), "1")
         let diff = try ctl("program", "diff", "-", stdin: try editedProgram(setHotelRate(5)))
         XCTAssertEqual(diff.stdout, "changed earnRules.hotel.pointsNumerator: 3 -> 5\n")
+        let shown = try ctl("program", "show")
+        XCTAssertTrue(shown.stdout.hasPrefix("Demo Coalition Miles: version 1, effective "), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("category hotel       amount (USD)  3/100"), shown.stdout)
+        XCTAssertEqual(try ctl("program", "show", "--format", "json").stdout, try ctl("program", "export", "--version", "1").stdout)
+        XCTAssertEqual(try ctl("program", "show", "--version", "7").stderr, "loyaltyctl: NOTFOUND no program version 7\n")
     }
 
     func testASuspendedPartnerCannotEarnButCanReverse() throws {
