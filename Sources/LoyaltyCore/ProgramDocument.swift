@@ -54,7 +54,7 @@ public enum ProgramDocument {
             return given.keys.sorted().flatMap { key -> [ProgramProblem] in
                 guard let value = given[key] else { return [] }
                 guard let knownValue = known[key] else {
-                    return value is NSNull ? [] : [ProgramProblem(path: "\(path).\(key)", reason: "unknown field")]
+                    return isEmptyDefault(value) ? [] : [ProgramProblem(path: "\(path).\(key)", reason: "unknown field")]
                 }
                 return unknownKeys(value, known: knownValue, path: "\(path).\(key)")
             }
@@ -62,6 +62,17 @@ public enum ProgramDocument {
             return zip(given, known).enumerated().flatMap { index, pair in unknownKeys(pair.0, known: pair.1, path: "\(path)[\(index)]") }
         default:
             return []
+        }
+    }
+
+    /// Values an export leaves out rather than write (an optional field's null, an empty list or
+    /// object, `false`): given explicitly they say nothing decoding did not keep.
+    static func isEmptyDefault(_ value: Any) -> Bool {
+        switch value {
+        case is NSNull: return true
+        case let object as [String: Any]: return object.isEmpty
+        case let list as [Any]: return list.isEmpty
+        default: return ProgramDiff.text(value) == "false"
         }
     }
 

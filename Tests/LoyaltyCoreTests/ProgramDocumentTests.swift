@@ -47,6 +47,15 @@ final class ProgramDocumentTests: XCTestCase {
         document["earnRules"] = rules
         XCTAssertEqual(try problems(document), ["$.colour: unknown field", "$.earnRules.hotel.capPionts: unknown field",
                                                 "$.tiers[1].bonusPct: unknown field"])
+        // What an export leaves out may be written out as null, empty or false.
+        document = try tree()
+        document["softLandingMonths"] = NSNull()
+        hotel = try XCTUnwrap((document["earnRules"] as? [String: Any])?["hotel"] as? [String: Any])
+        hotel["cabinFactorsPermille"] = [String: Any]()
+        rules = try XCTUnwrap(document["earnRules"] as? [String: Any])
+        rules["hotel"] = hotel
+        document["earnRules"] = rules
+        XCTAssertEqual(try problems(document), [])
     }
 
     func testEveryProblemIsListedWithItsPathAndReason() throws {
