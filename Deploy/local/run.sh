@@ -26,6 +26,7 @@ Demo credentials are in .loyalty/demo-credentials. Try:
   redis-cli -h $host -p $port --user member:M1 --pass 1234 MEMBER M1
   printf 'PING\r\n' | nc -q1 $host $port
 Admin: DATABASE_URL='$DATABASE_URL' $bin/loyaltyctl --help
+The program in force: ... loyaltyctl program show; change it with program export/apply (docs/program.md)
 Stop with Ctrl-C; \`make stop\` stops the embedded PostgreSQL.
 
 MSG
