@@ -9,7 +9,7 @@ extension Program {
     /// Checks what the rest of the system assumes of a program: tiers sorted by rank with a base
     /// tier (rank 0, threshold 0) first and strictly ascending thresholds, unique tier codes and
     /// names, known currencies, non-negative rates over positive denominators, unique rewards with
-    /// positive prices, and bounded windows. `.invalid` names the first problem found.
+    /// positive prices (per tier too, for known tiers), and bounded windows. `.invalid` names the first problem found.
     public func validate() throws(LoyaltyError) {
         try check(!name.isEmpty && name.count <= Self.nameLengthMax, "name must be 1 to \(Self.nameLengthMax) characters")
         try check(!pointsName.isEmpty && pointsName.count <= Self.nameLengthMax, "pointsName must be 1 to \(Self.nameLengthMax) characters")
@@ -83,7 +83,13 @@ extension Program {
         for reward in rewards {
             try check(Identifiers.isRewardCode(reward.code), "reward '\(reward.code)': codes are 1 to \(Identifiers.rewardCodeLengthMax) of A-Z a-z 0-9 _ -")
             try check(codes.insert(reward.code.uppercased()).inserted, "reward \(reward.code): code used twice")
-            try check(reward.points > 0, "reward \(reward.code): points must be positive")
+            try check(reward.description.count <= Reward.descriptionLengthMax,
+                      "reward \(reward.code): description must be at most \(Reward.descriptionLengthMax) characters")
+            try check((1...Reward.pointsMax).contains(reward.points), "reward \(reward.code): points must be 1 to \(Reward.pointsMax)")
+            for (tierCode, points) in reward.tierPoints.sorted(by: { $0.key < $1.key }) {
+                try check(tiers.contains { $0.code == tierCode }, "reward \(reward.code): tierPoints names no tier '\(tierCode)'")
+                try check((1...Reward.pointsMax).contains(points), "reward \(reward.code): tierPoints \(tierCode) must be 1 to \(Reward.pointsMax)")
+            }
         }
     }
 

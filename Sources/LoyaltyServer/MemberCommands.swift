@@ -20,8 +20,22 @@ let memberCommands: [Command] = [
     Command("BALANCE", arity: 2...2, access: .agentsAndMembers, "points available to redeem") { args, session, services, answer throws(LoyaltyError) in
         services.store.available(number: try ownMember(args, 1, session)) { answer($0.map(Reply.integer)) }
     },
-    Command("MEMBER", arity: 2...2, access: .agentsAndMembers, "field/value pairs") { args, session, services throws(LoyaltyError) in
-        let m = try services.store.member(number: try ownMember(args, 1, session))
+    Command("MEMBER", arity: 2...4, access: .agentsAndMembers, writes: true,
+            "MEMBER number: field/value pairs | MEMBER number [name=..] [email=..]: change them") { args, session, services throws(LoyaltyError) in
+        let number = try ownMember(args, 1, session)
+        if args.count > 2 {
+            var update = MemberUpdate()
+            for field in try args.fields(from: 2) {
+                switch field.name {
+                case "name" where update.name == nil: update.name = field.value
+                case "email" where update.email == nil: update.email = field.value
+                default: throw .invalid("unknown or repeated field \(field.name) (name=, email=)")
+                }
+            }
+            try services.store.updateMember(number: number, update, actor: try signedIn(session))
+            return .ok
+        }
+        let m = try services.store.member(number: number)
         let fields: [(String, Reply)] = [
             ("number", .bulk(m.number)), ("name", .bulk(m.name)), ("email", .bulk(m.email)), ("status", .bulk(m.status)),
             ("tier", .bulk(m.tier.name)), ("tier_until", optionalBulk(m.tierUntil?.description)),
@@ -33,6 +47,12 @@ let memberCommands: [Command] = [
             ("expiring_on", optionalBulk(m.expiringOn?.description)),
         ]
         return .array(fields.flatMap { [.bulk($0.0), $0.1] })
+    },
+    Command("PIN", arity: 4...4, access: .agentsAndMembers, writes: true,
+            "PIN number current-pin new-pin: change the member's PIN") { args, session, services throws(LoyaltyError) in
+        try services.store.changePIN(number: try ownMember(args, 1, session), current: try args.text(2), new: try args.text(3),
+                                     actor: try signedIn(session))
+        return .ok
     },
     Command("TIER", arity: 2...2, access: .agentsAndMembers,
             "[tier, tier_until, qualifying_this_period, period_end, next_tier, to_next_tier]") { args, session, services throws(LoyaltyError) in

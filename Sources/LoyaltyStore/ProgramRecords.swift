@@ -27,9 +27,9 @@ enum ProgramRecords {
         }
         for reward in program.rewards {
             _ = try conn.query("""
-                INSERT INTO rewards (code, points, description) VALUES ($1, $2, $3)
-                ON CONFLICT (code) DO UPDATE SET points = EXCLUDED.points, description = EXCLUDED.description, active = true
-                """, [reward.code, String(reward.points), reward.description])
+                INSERT INTO rewards (code, points, description, active) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (code) DO UPDATE SET points = EXCLUDED.points, description = EXCLUDED.description, active = EXCLUDED.active
+                """, [reward.code, String(reward.points), reward.description, reward.retired ? "false" : "true"])
         }
         for (category, rule) in program.earnRules {
             let ruleJSON = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
@@ -159,8 +159,4 @@ extension LoyaltyStore {
         return secret
     }
 
-    /// The reward catalog.
-    public func rewards() throws(LoyaltyError) -> [Reward] {
-        try program().rewards
-    }
 }
