@@ -46,8 +46,10 @@ extension LoyaltyStore {
     /// Changes a reward's prices or description and, when given, its stock; stock alone writes no program.
     public func changeReward(code: String, _ change: RewardChange, stock: RewardStock?, reason: String?,
                              actor: Principal) throws(LoyaltyError) {
-        guard !change.isEmpty || stock != nil else { throw .invalid("nothing to change") }
-        guard !change.isEmpty else { return try setRewardStock(code: code, stock!, actor: actor) }
+        if change.isEmpty {
+            guard let stock else { throw .invalid("nothing to change") }
+            return try setRewardStock(code: code, stock, actor: actor)
+        }
         try editReward("set", code: code, change, stock: stock, reason: reason, actor: actor) { program throws(LoyaltyError) in
             try program.changeReward(code: code, change)
         }
