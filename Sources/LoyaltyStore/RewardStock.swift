@@ -44,9 +44,8 @@ enum StockTaking {
     /// The stock the redemption took (0 for an unlimited reward); throws for a retired reward or
     /// one without enough stock left, which rolls the transaction back.
     static func taken(from result: QueryResult, reward: Reward, quantity: Int) throws -> Int {
-        guard let row = result.first, try row.bool("active"), !reward.retired else {
-            throw LoyaltyError.notFound("reward \(reward.code) is retired")
-        }
+        guard let row = result.first else { throw LoyaltyError.notFound("no reward \(reward.code)") }
+        guard try row.bool("active"), !reward.retired else { throw LoyaltyError.notFound("reward \(reward.code) is retired") }
         guard try row.bool("limited") else { return 0 }
         guard try row.bool("taken") else { throw LoyaltyError.insufficient("stock: not enough \(reward.code) left for \(quantity)") }
         return quantity

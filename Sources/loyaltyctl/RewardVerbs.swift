@@ -15,7 +15,7 @@ let rewardVerbs: [Verb] = [
         })
     },
     Verb(words: ["reward", "add"], usage: "reward add CODE --points N [--tier-price TIER=N ...] [--stock N] [--description D] [--reason R]",
-         summary: "put a reward on sale (or a retired one back on sale); stock defaults to unlimited",
+         summary: "put a reward on sale, or a retired one back (keeping what --points etc. do not change); a new one's stock is unlimited unless --stock",
          valued: rewardOptions, repeated: ["tier-price"]) { context, args in
         try args.expectPositionals(1)
         let code = try args.positional(0, "CODE")
