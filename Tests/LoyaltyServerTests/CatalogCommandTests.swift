@@ -40,7 +40,8 @@ final class CatalogCommandTests: EndToEndTestCase {
         XCTAssertEqual(try agent.call(["REDEEM", "r1", "M1", "GIFT-50"]), first, "a replay returns the first reply")
         XCTAssertEqual(try stock("GIFT-50"), "1", "and takes no more stock")
         XCTAssertEqual(try agent.errorCode("REDEEM", "r2", "M1", "GIFT-50", "2"), "INSUFFICIENT", "one left, two asked")
-        XCTAssertEqual(try agent.call(["REDEEM", "r2", "M1", "GIFT-50"]).arrayCount, 3)
+        let second = try agent.call(["REDEEM", "r2", "M1", "GIFT-50"])
+        XCTAssertEqual(second.arrayCount, 3)
         XCTAssertEqual(try agent.call(["REDEEM", "r3", "M1", "GIFT-50"]), .error("INSUFFICIENT stock: not enough GIFT-50 left for 1"))
         let hold = try id(try agent.call(["HOLD", "h1", "M1", "6000"]))
         XCTAssertEqual(try agent.errorCode("CAPTURE", hold, "GIFT-50"), "INSUFFICIENT", "a capture takes stock too")
@@ -55,6 +56,12 @@ final class CatalogCommandTests: EndToEndTestCase {
         XCTAssertEqual(try stock("GIFT-50"), "1", "cancelling again gives back nothing more")
         XCTAssertEqual(try agent.call(["REDEEM", "r3", "M1", "GIFT-50"]).arrayCount, 3, "the refused request-id is free")
         XCTAssertEqual(try stock("GIFT-50"), "0")
+        // A capture for the reward takes stock, and its cancel gives it back, like a REDEEM's.
+        XCTAssertEqual(try agent.call(["CANCEL", try id(second)]).arrayCount, 3)
+        let captured = try id(try agent.call(["CAPTURE", try id(try agent.call(["HOLD", "h2", "M1", "6000"])), "GIFT-50"]))
+        XCTAssertEqual(try stock("GIFT-50"), "0")
+        XCTAssertEqual(try agent.call(["CANCEL", captured]).arrayCount, 3)
+        XCTAssertEqual(try stock("GIFT-50"), "1")
     }
 
     func testEightClientsRacingForFiveInStockGetExactlyFive() throws {
