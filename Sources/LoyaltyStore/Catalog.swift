@@ -15,7 +15,7 @@ public struct PricedReward: Sendable, Equatable {
 }
 
 extension LoyaltyStore {
-    /// The one way the program changes once loaded: the program in force is read under a lock (so
+    /// The one way an operator changes the program in force: it is read under a lock (so
     /// two changes never lose one another), changed by `change`, validated and saved, and the
     /// change is audited as `program.change` with the actor, reason and `details`; a failure
     /// anywhere saves nothing. Returns the program saved.
