@@ -35,7 +35,7 @@ extension Program {
     /// Checks what the rest of the system assumes of a program: tiers sorted by rank with a base
     /// tier (rank 0, threshold 0) first and strictly ascending thresholds, unique tier codes and
     /// names, known currencies (a foreign one only with an exchange rate), non-negative rates over
-    /// positive denominators, unique rewards with positive prices, promotions that name what
+    /// positive denominators, unique rewards with positive prices (per tier too), promotions that name what
     /// exists, and bounded windows. With a context, partners too. `.invalid` names the first problem.
     public func validate(context: ProgramContext? = nil) throws(LoyaltyError) {
         if let first = problems(context: context).first { throw .invalid("program: \(first)") }
@@ -145,7 +145,15 @@ extension Program {
             found.check(Identifiers.isRewardCode(reward.code), "\(path).code",
                         "reward '\(reward.code)': codes are 1 to \(Identifiers.rewardCodeLengthMax) of A-Z a-z 0-9 _ -")
             found.check(codes.insert(reward.code.uppercased()).inserted, "\(path).code", "reward \(reward.code): code used twice")
-            found.check(reward.points > 0, "\(path).points", "reward \(reward.code): points must be positive")
+            found.check(reward.description.count <= Reward.descriptionLengthMax, "\(path).description",
+                        "reward \(reward.code): description must be at most \(Reward.descriptionLengthMax) characters")
+            found.check((1...Reward.pointsMax).contains(reward.points), "\(path).points",
+                        "reward \(reward.code): points must be 1 to \(Reward.pointsMax)")
+            for (tierCode, points) in reward.tierPoints.sorted(by: { $0.key < $1.key }) {
+                let tierPath = "\(path).tierPoints.\(tierCode)"
+                found.check(tiers.contains { $0.code == tierCode }, tierPath, "reward \(reward.code): tierPoints names no tier '\(tierCode)'")
+                found.check((1...Reward.pointsMax).contains(points), tierPath, "reward \(reward.code): tierPoints \(tierCode) must be 1 to \(Reward.pointsMax)")
+            }
         }
     }
 

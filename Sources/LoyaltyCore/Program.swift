@@ -39,16 +39,53 @@ public enum ExpiryPolicy: Sendable, Codable, Equatable {
     }
 }
 
-/// An entry of the rewards catalog.
+/// An entry of the rewards catalog. Its stock is live state, not program: it is kept in the
+/// database (`rewards.stock`), so a redemption never writes a new program.
 public struct Reward: Sendable, Codable, Equatable {
+    /// Far beyond any real price, and small enough that 100 of it cannot overflow.
+    public static let pointsMax: Int64 = 1_000_000_000_000
+    public static let descriptionLengthMax = 200
+
     public var code: String
+    /// The price, for every tier without its own in `tierPoints`.
     public var points: Int64
     public var description: String
+    /// Prices by tier code, where a tier pays other than `points` ("1K": 8000).
+    public var tierPoints: [String: Int64]
+    /// A retired reward stays in the document, so its redemptions keep naming it, but cannot be redeemed.
+    public var retired: Bool
 
-    public init(code: String, points: Int64, description: String) {
+    public init(code: String, points: Int64, description: String, tierPoints: [String: Int64] = [:], retired: Bool = false) {
         self.code = code
         self.points = points
         self.description = description
+        self.tierPoints = tierPoints
+        self.retired = retired
+    }
+
+    /// What a member holding the tier `tierCode` pays for one.
+    public func points(forTier tierCode: String) -> Int64 {
+        tierPoints[tierCode] ?? points
+    }
+
+    enum CodingKeys: String, CodingKey { case code, points, description, tierPoints, retired }
+
+    /// `tierPoints` and `retired` are written only when set, and may be missing from a stored program.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(code: try c.decode(String.self, forKey: .code), points: try c.decode(Int64.self, forKey: .points),
+                  description: try c.decode(String.self, forKey: .description),
+                  tierPoints: try c.decodeIfPresent([String: Int64].self, forKey: .tierPoints) ?? [:],
+                  retired: try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(points, forKey: .points)
+        try c.encode(description, forKey: .description)
+        if !tierPoints.isEmpty { try c.encode(tierPoints, forKey: .tierPoints) }
+        if retired { try c.encode(retired, forKey: .retired) }
     }
 }
 

@@ -20,8 +20,22 @@ let memberCommands: [Command] = [
     Command("BALANCE", arity: 2...2, access: .agentsAndMembers, "points available to redeem") { args, session, services, answer throws(LoyaltyError) in
         services.store.available(number: try ownMember(args, 1, session)) { answer($0.map(Reply.integer)) }
     },
-    Command("MEMBER", arity: 2...2, access: .agentsAndMembers, "field/value pairs") { args, session, services throws(LoyaltyError) in
-        let m = try services.store.member(number: try ownMember(args, 1, session))
+    Command("MEMBER", arity: 2...4, access: .agentsAndMembers, writes: true,
+            "MEMBER number: field/value pairs | MEMBER number [name=..] [email=..]: change them") { args, session, services throws(LoyaltyError) in
+        let number = try ownMember(args, 1, session)
+        if args.count > 2 {
+            var update = MemberUpdate()
+            for field in try args.fields(from: 2) {
+                switch field.name {
+                case "name" where update.name == nil: update.name = field.value
+                case "email" where update.email == nil: update.email = field.value
+                default: throw .invalid("unknown or repeated field \(field.name) (name=, email=)")
+                }
+            }
+            try services.store.updateMember(number: number, update, actor: try signedIn(session))
+            return .ok
+        }
+        let m = try services.store.member(number: number)
         // Point counts are bulk strings in RESP2, as in an HGETALL reply; RESP3 can say they are integers.
         let points: (Int64) -> Reply = session.protocolVersion == .resp3 ? { .integer($0) } : { .bulk(String($0)) }
         return .map([
@@ -35,6 +49,12 @@ let memberCommands: [Command] = [
             .init("expiring_points", m.expiringPoints.map(points) ?? .null),
             .init("expiring_on", optionalBulk(m.expiringOn?.description)),
         ])
+    },
+    Command("PIN", arity: 4...4, access: .agentsAndMembers, writes: true,
+            "PIN number current-pin new-pin: change the member's PIN") { args, session, services throws(LoyaltyError) in
+        try services.store.changePIN(number: try ownMember(args, 1, session), current: try args.text(2), new: try args.text(3),
+                                     actor: try signedIn(session))
+        return .ok
     },
     Command("TIER", arity: 2...2, access: .agentsAndMembers,
             "[tier, tier_until, qualifying_this_period, period_end, next_tier, to_next_tier]") { args, session, services throws(LoyaltyError) in

@@ -4,8 +4,17 @@ import LoyaltyStore
 
 /// Spending: agents for any member, members for themselves only (the store checks ownership of holds and redemptions).
 let redemptionCommands: [Command] = [
-    Command("REWARDS", arity: 1...1, access: .authenticated, "the catalog: [code, points, description]") { _, _, services throws(LoyaltyError) in
-        .array(try services.store.rewards().map { .array([.bulk($0.code), .integer($0.points), .bulk($0.description)]) })
+    Command("REWARDS", arity: 1...2, access: .authenticated,
+            "REWARDS [number]: the catalog at the caller's (or the member's) prices: [code, points, description]") { args, session, services throws(LoyaltyError) in
+        let principal = try signedIn(session)
+        // A member sees its own tier's prices; an agent those of the member it names; a partner the base prices.
+        let member: String?
+        switch principal {
+        case .member(let number): member = args.count == 2 ? try ownMember(args, 1, session) : number
+        case .partner where args.count == 2: throw .noPermission("a partner may not look up a member's prices")
+        default: member = args.count == 2 ? try args.memberNumber(1) : nil
+        }
+        return .array(try services.store.rewards(member: member).map { .array([.bulk($0.code), .integer($0.points), .bulk($0.description)]) })
     },
     Command("REDEEM", arity: 4...5, access: .agentsAndMembers, writes: true,
             "REDEEM request-id number reward-code [qty] | REDEEM request-id number POINTS n") { args, session, services throws(LoyaltyError) in

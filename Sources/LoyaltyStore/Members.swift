@@ -84,7 +84,7 @@ struct LockedMember {
 extension LoyaltyStore {
     public func enroll(number: String, name: String = "", email: String = "", actor: Principal) throws(LoyaltyError) {
         guard Identifiers.isMemberNumber(number) else { throw .invalid("member number must be 1-32 of A-Z a-z 0-9 _ -") }
-        guard name.utf8.count <= 200, email.utf8.count <= 254 else { throw .invalid("name or email too long") }
+        try MemberProfile.validate(name: name, email: email, limits: limits)
         let base = try program().baseTier.code
         try write { conn in
             let inserted = try conn.query("""
@@ -207,17 +207,79 @@ extension LoyaltyStore {
 
     /// Sets the member's PIN (4-12 digits), kept only as a bcrypt hash; clears a sign-in lock and the wrong-PIN count.
     public func setPIN(number: String, pin: String, actor: Principal) throws(LoyaltyError) {
-        guard (4...12).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw .invalid("a PIN is 4-12 digits")
-        }
+        try updateMember(number: number, MemberUpdate(pin: pin), actor: actor)
+    }
+
+    /// Changes a member's name, email and PIN in one step (`MEMBER number name=..`, `member set`),
+    /// audited as `member.update` with the fields changed (never the PIN's value) and, for a PIN,
+    /// as `member.set-pin`.
+    public func updateMember(number: String, _ update: MemberUpdate, actor: Principal) throws(LoyaltyError) {
+        guard update.name != nil || update.email != nil || update.pin != nil else { throw .invalid("nothing to change") }
+        try MemberProfile.validate(name: update.name, email: update.email, limits: limits)
+        if let pin = update.pin { try MemberProfile.validatePIN(pin) }
         try write { conn in
             _ = try LockedMember.lock(conn, number)
-            _ = try conn.query("""
-                UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
-                """, [number, pin])
-            // A new PIN gets the full allowance of wrong tries: earlier failures were against the old one.
-            _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
-            try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
+            if update.name != nil || update.email != nil {
+                _ = try conn.query("UPDATE members SET name = coalesce($2, name), email = coalesce($3, email) WHERE member_number = $1",
+                                   [number, update.name, update.email])
+                let fields = [update.name.map { ("name", $0) }, update.email.map { ("email", $0) }].compactMap { $0 }
+                try Audit.record(conn, actor: actor, action: "member.update", member: number,
+                                 details: Dictionary(uniqueKeysWithValues: fields))
+            }
+            if let pin = update.pin {
+                try MemberProfile.setPIN(conn, number: number, pin: pin)
+                try Audit.record(conn, actor: actor, action: "member.set-pin", member: number)
+            }
         }
+    }
+}
+
+/// What `updateMember` changes; nil leaves a field as it is.
+public struct MemberUpdate: Sendable, Equatable {
+    public var name: String?
+    public var email: String?
+    public var pin: String?
+
+    public init(name: String? = nil, email: String? = nil, pin: String? = nil) {
+        self.name = name
+        self.email = email
+        self.pin = pin
+    }
+}
+
+/// A member's name, email and PIN: the rules they follow and how a PIN is kept.
+enum MemberProfile {
+    /// PINs are 4-12 ASCII digits.
+    static let pinLengths = 4...12
+
+    static func validatePIN(_ pin: String) throws(LoyaltyError) {
+        guard pinLengths.contains(pin.utf8.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw .invalid("a PIN is \(pinLengths.lowerBound)-\(pinLengths.upperBound) digits")
+        }
+    }
+
+    /// Names and emails are shown to agents and in reports: bounded, without control characters;
+    /// an email, unless empty (none), has one `@` with text on both sides.
+    static func validate(name: String?, email: String?, limits: StoreLimits) throws(LoyaltyError) {
+        for (field, value, bytesMax) in [("name", name, limits.memberNameBytesMax), ("email", email, limits.memberEmailBytesMax)] {
+            guard let value else { continue }
+            guard value.utf8.count <= bytesMax else { throw .invalid("\(field) is longer than \(bytesMax) bytes") }
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalid("\(field) contains a control character")
+            }
+        }
+        if let email, !email.isEmpty {
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .invalid("email must look like name@example.com") }
+        }
+    }
+
+    /// Kept only as a bcrypt hash; a new PIN clears a sign-in lock and gets the full allowance of
+    /// wrong tries (earlier failures were against the old one).
+    static func setPIN(_ conn: Connection, number: String, pin: String) throws {
+        _ = try conn.query("""
+            UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
+            """, [number, pin])
+        _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
     }
 }

@@ -22,7 +22,8 @@ enum ProgramRecords {
 
     /// Appends `program` as the next version, effective from `effective`; audited. The caller has
     /// validated it. A version cannot take effect before the latest one does (history is never rewritten).
-    static func append(_ conn: Connection, _ program: Program, effective: LocalDate, actor: Principal, reason: String) throws -> Int {
+    static func append(_ conn: Connection, _ program: Program, effective: LocalDate, actor: Principal, reason: String,
+                       action: String = "program.apply", details: [String: String] = [:]) throws -> Int {
         // The generation row's lock orders concurrent applies, so version numbers and dates agree.
         _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
         let latest = try conn.query("SELECT version, effective_from::text AS effective_from FROM program_versions ORDER BY version DESC LIMIT 1").first
@@ -43,12 +44,12 @@ enum ProgramRecords {
         }
         for reward in program.rewards {
             _ = try conn.query("""
-                INSERT INTO rewards (code, points, description) VALUES ($1, $2, $3)
-                ON CONFLICT (code) DO UPDATE SET points = EXCLUDED.points, description = EXCLUDED.description, active = true
-                """, [reward.code, String(reward.points), reward.description])
+                INSERT INTO rewards (code, points, description, active) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (code) DO UPDATE SET points = EXCLUDED.points, description = EXCLUDED.description, active = EXCLUDED.active
+                """, [reward.code, String(reward.points), reward.description, reward.retired ? "false" : "true"])
         }
-        try Audit.record(conn, actor: actor, action: "program.apply",
-                         details: ["version": String(version), "effective": effective.description], reason: reason)
+        try Audit.record(conn, actor: actor, action: action,
+                         details: details.merging(["version": String(version), "effective": effective.description]) { $1 }, reason: reason)
         return version
     }
 
@@ -215,8 +216,4 @@ extension LoyaltyStore {
         return secret
     }
 
-    /// The reward catalog.
-    public func rewards() throws(LoyaltyError) -> [Reward] {
-        try program().rewards
-    }
 }

@@ -69,19 +69,25 @@ extension LoyaltyStore {
         switch target {
         case .reward(let code, let qty):
             guard (1...limits.redeemQuantityMax).contains(qty) else { throw .invalid("quantity must be 1-\(limits.redeemQuantityMax)") }
-            (rewardCode, quantity, counted) = (code, qty, Int64(qty))
+            (rewardCode, quantity, counted) = (program.reward(code: code)?.code ?? code, qty, Int64(qty))
         case .points(let n):
             guard n > 0 else { throw .invalid("points must be positive") }
             (rewardCode, quantity, counted) = (nil, 1, n)
         }
         let fingerprint = "REDEEM|\(member)|\(rewardCode ?? "POINTS")|\(counted)"
+        // Stock is taken in the same round trip as the locks; a replay takes none.
+        let stock = rewardCode.map { StockTaking.takeStatement(code: $0, quantity: quantity, principal: principal, requestID: requestID) }
         // The reward is looked up after the replay check: a resend gets its stored reply even
-        // when the reward has left the catalog since.
+        // when the reward has left the catalog or been retired since.
         return try spend(principal: principal, requestID: requestID, member: member, command: "REDEEM",
-                         fingerprint: fingerprint, idPrefix: "RD") { conn, locked, id in
-            let points: Int64
+                         fingerprint: fingerprint, idPrefix: "RD", alsoRun: stock) { conn, locked, id, stockResult in
+            var points: Int64 = 0, stockTaken = 0
             switch target {
-            case .reward(let code, let qty): points = try Self.rewardPoints(program, code: code, quantity: qty)
+            case .reward(let code, let qty):
+                guard let reward = program.reward(code: code) else { throw LoyaltyError.notFound("no reward \(code)") }
+                guard let stockResult else { preconditionFailure("a reward's REDEEM runs the stock statement") }
+                stockTaken = try StockTaking.taken(from: stockResult, reward: reward, quantity: qty)
+                points = reward.points(forTier: locked.tierCode) * Int64(qty)
             case .points(let n): points = n
             }
             try locked.require(points)
@@ -89,21 +95,17 @@ extension LoyaltyStore {
             // two round trips, the locks and look-ups, then the writes and the COMMIT.
             conn.executeBeforeCommit("""
                 WITH r AS (
-                    INSERT INTO redemptions (member_number, redemption_id, reward_code, quantity, points, principal)
-                    VALUES ($1, $2, $3, $4, $5, $6)
+                    INSERT INTO redemptions (member_number, redemption_id, reward_code, quantity, points, principal, stock_taken)
+                    VALUES ($1, $2, $3, $4, $5, $6, $8)
                 ), e AS (
                     INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                     VALUES ($1, 'redemption', -$5::bigint, $7, $6, $2)
                 )
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
-                """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description])
+                """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description,
+                      String(stockTaken)])
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
-    }
-
-    private static func rewardPoints(_ program: Program, code: String, quantity: Int) throws(LoyaltyError) -> Int64 {
-        guard let reward = program.reward(code: code) else { throw .notFound("no reward \(code)") }
-        return reward.points * Int64(quantity)
     }
 
     /// Sets points aside for `ttlSeconds`; they lapse back to available on their own at expiry.
@@ -113,7 +115,7 @@ extension LoyaltyStore {
         guard points > 0 else { throw .invalid("points must be positive") }
         guard (1...limits.holdTTLSecondsMax).contains(ttl) else { throw .invalid("ttl-seconds must be 1-\(limits.holdTTLSecondsMax)") }
         let stored = try spend(principal: principal, requestID: requestID, member: member, command: "HOLD",
-                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)", idPrefix: "H") { conn, locked, id in
+                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)", idPrefix: "H") { conn, locked, id, _ in
             try locked.require(points)
             let row = try conn.query("""
                 INSERT INTO holds (member_number, hold_id, points, expires_at, principal)
@@ -149,21 +151,26 @@ extension LoyaltyStore {
             guard try hold.bool("live") else { throw LoyaltyError.invalid("hold \(holdID) has expired") }
             guard member.status == "active" else { throw LoyaltyError.closed("member \(member.number) is \(member.status)") }
             let held = try hold.int64("points")
-            let points = reward?.points ?? held
+            let points = reward.map { $0.points(forTier: member.tierCode) } ?? held
             guard points <= held else { throw LoyaltyError.insufficient("reward needs \(points), hold has \(held)") }
+            let stockTaken = try reward.map { reward in
+                let take = StockTaking.takeStatement(code: reward.code, quantity: 1, principal: nil, requestID: nil)
+                return try StockTaking.taken(from: try conn.query(take.sql, take.parameters), reward: reward, quantity: 1)
+            } ?? 0
             let id = try Self.nextID(conn, prefix: "RD")
             _ = try conn.query("""
                 WITH h AS (
                     UPDATE holds SET status = 'captured', closed_at = now() WHERE member_number = $1 AND hold_id = $2
                 ), r AS (
-                    INSERT INTO redemptions (member_number, redemption_id, reward_code, points, hold_id, principal)
-                    VALUES ($1, $3, $4, $5, $2, $6)
+                    INSERT INTO redemptions (member_number, redemption_id, reward_code, points, hold_id, principal, stock_taken)
+                    VALUES ($1, $3, $4, $5, $2, $6, $8)
                 ), e AS (
                     INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                     VALUES ($1, 'hold_capture', -$5::bigint, $7, $6, $3)
                 )
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
-                """, [member.number, holdID, id, reward?.code, String(points), principal.description, today.description])
+                """, [member.number, holdID, id, reward?.code, String(points), principal.description, today.description,
+                      String(stockTaken)])
             // The hold no longer counts against available; the captured points now come off the balance.
             return SpendReceipt(id: id, points: points, availableAfter: member.available + held - points)
         }
@@ -195,7 +202,7 @@ extension LoyaltyStore {
             guard principal.mayActOn(member: number) else { throw LoyaltyError.noPermission("another member's redemption") }
             let member = try LockedMember.lock(conn, number, mustBeActive: false)
             guard let redemption = try conn.query("""
-                SELECT points, status FROM redemptions WHERE member_number = $1 AND redemption_id = $2 FOR UPDATE
+                SELECT points, status, reward_code, stock_taken FROM redemptions WHERE member_number = $1 AND redemption_id = $2 FOR UPDATE
                 """, [number, redemptionID]).first else { throw LoyaltyError.notFound("no redemption \(redemptionID)") }
             let points = try redemption.int64("points")
             if try redemption.string("status") == "cancelled" {
@@ -207,9 +214,13 @@ extension LoyaltyStore {
                 ), e AS (
                     INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                     VALUES ($1, 'refund', $3, $4, $5, $2)
+                ), s AS (
+                    -- The stock it took goes back, unless the reward has become unlimited since.
+                    UPDATE rewards SET stock = stock + $6 WHERE code = $7 AND $6 > 0 AND stock IS NOT NULL
                 )
                 UPDATE members SET balance = balance + $3 WHERE member_number = $1
-                """, [number, redemptionID, String(points), today.description, principal.description])
+                """, [number, redemptionID, String(points), today.description, principal.description,
+                      try redemption.string("stock_taken"), redemption["reward_code"]])
             return SpendReceipt(id: redemptionID, points: points, availableAfter: member.available + points)
         }
     }
@@ -222,7 +233,7 @@ extension LoyaltyStore {
         guard from != to else { throw .invalid("cannot transfer to the same member") }
         guard Identifiers.isMemberNumber(to) else { throw .invalid("malformed member number") }
         return try spend(principal: principal, requestID: requestID, member: from, command: "TRANSFER",
-                         fingerprint: "TRANSFER|\(from)|\(to)|\(points)", idPrefix: "TR", alsoLock: to) { conn, locked, id in
+                         fingerprint: "TRANSFER|\(from)|\(to)|\(points)", idPrefix: "TR", alsoLock: to) { conn, locked, id, _ in
             try locked.require(points)
             try Self.postTransfer(conn, from: from, to: to, transferID: id, points: points, principal: principal, today: today)
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
@@ -271,18 +282,20 @@ extension LoyaltyStore {
 
     /// The frame of every request-id'd spend: check the id, lock the member (and a second one in a
     /// fixed order, so two transfers never deadlock), replay or apply with a new id `prefix`NNN,
-    /// record the reply. Locks, holds, the replay look-up and the new id take one round trip, the
-    /// reply's record goes with the COMMIT.
+    /// record the reply. Locks, holds, the replay look-up, the new id and `alsoRun` (whose result
+    /// `apply` gets) take one round trip, the reply's record goes with the COMMIT.
     private func spend(principal: Principal, requestID: String, member: String, command: String, fingerprint: String,
-                       idPrefix: String, alsoLock other: String? = nil,
-                       apply: @escaping (Connection, LockedMember, String) throws -> RequestLog.Stored) throws(LoyaltyError) -> RequestLog.Stored {
+                       idPrefix: String, alsoLock other: String? = nil, alsoRun extra: (sql: String, parameters: [String?])? = nil,
+                       apply: @escaping (Connection, LockedMember, String, QueryResult?) throws -> RequestLog.Stored)
+        throws(LoyaltyError) -> RequestLog.Stored {
         guard Identifiers.isClientID(requestID) else { throw .invalid("request-id must be 1-64 printable ASCII, no spaces") }
         guard Identifiers.isMemberNumber(member) else { throw .invalid("malformed member number") }
         guard principal.mayActOn(member: member) else { throw .noPermission("a member may act only on itself") }
         let numbers = [member, other].compactMap { $0 }.sorted()
         return try write { conn in
             let results = try conn.pipeline(numbers.flatMap(LockedMember.lockStatements)
-                                            + [RequestLog.replayStatement(principal: principal, requestID: requestID)])
+                                            + [RequestLog.replayStatement(principal: principal, requestID: requestID)]
+                                            + [extra].compactMap { $0 })
             let members = try numbers.enumerated().map { index, number in
                 try LockedMember.locked(number, results[(2 * index)...])
             }
@@ -294,7 +307,8 @@ extension LoyaltyStore {
             guard let locked = members.first(where: { $0.number == member }) else {
                 throw LoyaltyError.notFound("no member \(member)")
             }
-            let stored = try apply(conn, locked, idPrefix + (try RequestLog.newID(from: results[2 * numbers.count])))
+            let stored = try apply(conn, locked, idPrefix + (try RequestLog.newID(from: results[2 * numbers.count])),
+                                   extra == nil ? nil : results[2 * numbers.count + 1])
             RequestLog.store(conn, principal: principal, requestID: requestID, command: command,
                              fingerprint: fingerprint, member: member, reply: stored)
             return stored

@@ -17,6 +17,9 @@ public struct StoreLimits: Sendable, Equatable {
     /// Wrong member PINs within the window that lock sign-in, and for how long.
     public var pinFailuresMax: Int = 5
     public var pinLockSeconds: Int = 15 * 60
+    /// Longest member name and email, in UTF-8 bytes (email: RFC 5321's path limit).
+    public var memberNameBytesMax: Int = 200
+    public var memberEmailBytesMax: Int = 254
     /// Retries of a transaction that lost a race (serialization failure, deadlock, unique key).
     public var transactionRetriesMax: Int = 5
     /// Combined BALANCE queries running at once (`ReadCombiner`); reads arriving meanwhile wait

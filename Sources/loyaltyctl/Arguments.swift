@@ -8,9 +8,12 @@ struct Arguments {
     var positionals: [String] = []
     var options: [String: String] = [:]
     var flags: Set<String> = []
+    /// Values of `repeated` options, in the order given.
+    var lists: [String: [String]] = [:]
 
-    /// `valued` options take a value, `flags` stand alone. `-5` style words are positionals (point deltas).
-    init(_ words: [String], valued: Set<String>, flags allowedFlags: Set<String>) throws(UsageError) {
+    /// `valued` options take a value, `repeated` ones a value each time they are given, `flags`
+    /// stand alone. `-5` style words are positionals (point deltas).
+    init(_ words: [String], valued: Set<String>, repeated: Set<String> = [], flags allowedFlags: Set<String>) throws(UsageError) {
         var index = 0
         while index < words.count {
             let word = words[index]
@@ -29,11 +32,15 @@ struct Arguments {
             if allowedFlags.contains(name) {
                 guard value == nil else { throw UsageError(message: "--\(name) takes no value") }
                 flags.insert(name)
-            } else if valued.contains(name) {
+            } else if valued.contains(name) || repeated.contains(name) {
                 if value == nil {
                     guard index < words.count else { throw UsageError(message: "--\(name) needs a value") }
                     value = words[index]
                     index += 1
+                }
+                if repeated.contains(name) {
+                    lists[name, default: []].append(value ?? "")
+                    continue
                 }
                 guard options[name] == nil else { throw UsageError(message: "--\(name) given twice") }
                 options[name] = value

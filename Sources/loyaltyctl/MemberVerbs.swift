@@ -32,6 +32,23 @@ let memberVerbs: [Verb] = [
         try context.store.setPIN(number: try args.positional(0, "NUMBER"), pin: pin, actor: context.actor)
         print("PIN set")
     },
+    Verb(words: ["member", "set"], usage: "member set NUMBER [--name N] [--email E] [--pin P|-]",
+         summary: "change a member's name, email or PIN (4-12 digits; - reads it from stdin, out of the process list)",
+         valued: ["name", "email", "pin"]) { context, args in
+        try args.expectPositionals(1)
+        var pin = args.options["pin"]
+        if pin == "-" {
+            guard let line = readLine(strippingNewline: true) else { throw UsageError(message: "no PIN on stdin") }
+            pin = line
+        }
+        guard args.options["name"] != nil || args.options["email"] != nil || pin != nil else {
+            throw UsageError(message: "give at least one of --name, --email, --pin")
+        }
+        let number = try args.positional(0, "NUMBER")
+        try context.store.updateMember(number: number, MemberUpdate(name: args.options["name"], email: args.options["email"], pin: pin),
+                                       actor: context.actor)
+        print("member \(number) updated")
+    },
     Verb(words: ["member", "close"], usage: "member close NUMBER --reason R",
          summary: "close a member account: it can no longer earn or redeem", valued: ["reason"]) { context, args in
         try args.expectPositionals(1)

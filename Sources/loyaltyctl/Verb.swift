@@ -34,6 +34,8 @@ struct Verb: Sendable {
     var usage: String
     var summary: String
     var valued: Set<String> = []
+    /// Options that may be given more than once (`--tier-price`).
+    var repeated: Set<String> = []
     var flags: Set<String> = []
     var run: @Sendable (Context, Arguments) throws -> Void
 

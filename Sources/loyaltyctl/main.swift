@@ -3,7 +3,7 @@ import LoyaltyCore
 import LoyaltyStore
 
 /// loyaltyctl: the admin's verbs. Exit codes: 0 ok, 1 failure, 2 usage.
-let verbs: [Verb] = setupVerbs + programVerbs + memberVerbs + runVerbs + importVerbs + reportVerbs
+let verbs: [Verb] = setupVerbs + programVerbs + rewardVerbs + memberVerbs + runVerbs + importVerbs + reportVerbs
 
 func help(for candidates: [Verb]) -> String {
     var text = "usage:\n"
@@ -30,7 +30,7 @@ func main() -> Int32 {
         return 0
     }
     do {
-        let arguments = try Arguments(rest, valued: verb.valued.union(Verb.commonValued), flags: verb.flags)
+        let arguments = try Arguments(rest, valued: verb.valued.union(Verb.commonValued), repeated: verb.repeated, flags: verb.flags)
         try verb.run(Context(arguments: arguments), arguments)
         return 0
     } catch let error as UsageError {

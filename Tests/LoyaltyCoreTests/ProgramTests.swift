@@ -121,7 +121,12 @@ final class ProgramTests: XCTestCase {
             ("only amount rules", { $0.earnRules[.airline]?.currency = "USD" }),
             ("unknown program currency", { $0.currency = "ABC" }),
             ("used twice", { $0.rewards.append(Reward(code: "upgrade", points: 1, description: "")) }),
-            ("positive", { $0.rewards[0].points = 0 }),
+            ("points must be 1 to", { $0.rewards[0].points = 0 }),
+            ("points must be 1 to", { $0.rewards[0].points = Reward.pointsMax + 1 }),
+            ("names no tier 'GOLD'", { $0.rewards[0].tierPoints["GOLD"] = 5 }),
+            ("names no tier 'Premier'", { $0.rewards[0].tierPoints["Premier"] = 5 }),
+            ("tierPoints PREMIER must be 1 to", { $0.rewards[0].tierPoints["PREMIER"] = 0 }),
+            ("description", { $0.rewards[0].description = String(repeating: "d", count: Reward.descriptionLengthMax + 1) }),
             ("codes", { $0.rewards[0].code = "DOM ECON" }),
             ("months", { $0.expiry = .inactivity(months: 0, exemptFromRank: 1) }),
             ("months", { $0.expiry = .lot(months: -1) }),
@@ -139,5 +144,27 @@ final class ProgramTests: XCTestCase {
             breakage(&broken)
             assertError(.invalid, mentioning: fragment) { try broken.validate() }
         }
+    }
+
+    func testTierPricesAndRetiredRewardsInTheDocument() throws {
+        let demoJSON = String(decoding: try JSONEncoder().encode(program.rewards[0]), as: UTF8.self)
+        XCTAssertFalse(demoJSON.contains("tierPoints") || demoJSON.contains("retired"), "unset, they are not written: \(demoJSON)")
+        var edited = program
+        try edited.changeReward(code: "upgrade", RewardChange(tierPoints: ["Premier Executive": 7_000, "1k": 5_000]))
+        try edited.retireReward(code: "GIFT-50")
+        try edited.addReward(code: "lounge", RewardChange(points: 3_000))
+        XCTAssertNoThrow(try edited.validate())
+        let upgrade = try XCTUnwrap(edited.reward(code: "UPGRADE"))
+        XCTAssertEqual(upgrade.tierPoints, ["PREMIER_EXECUTIVE": 7_000, "1K": 5_000], "keyed by tier code")
+        XCTAssertEqual(["MEMBER", "PREMIER", "PREMIER_EXECUTIVE", "1K"].map(upgrade.points(forTier:)), [10_000, 10_000, 7_000, 5_000])
+        XCTAssertEqual(edited.reward(code: "GIFT-50")?.retired, true)
+        XCTAssertEqual(edited.reward(code: "LOUNGE"), Reward(code: "LOUNGE", points: 3_000, description: "LOUNGE"))
+        XCTAssertEqual(try JSONDecoder().decode(Program.self, from: JSONEncoder().encode(edited)), edited)
+        assertError(.conflict, mentioning: "exists") { try edited.addReward(code: "UPGRADE", RewardChange(points: 1)) }
+        assertError(.invalid, mentioning: "needs its points") { try edited.addReward(code: "NEW", RewardChange()) }
+        assertError(.invalid, mentioning: "no tier GOLD") { try edited.changeReward(code: "UPGRADE", RewardChange(tierPoints: ["GOLD": 1])) }
+        assertError(.notFound, mentioning: "no reward") { try edited.retireReward(code: "NO-SUCH") }
+        try edited.changeReward(code: "UPGRADE", RewardChange(tierPoints: ["1K": nil]))
+        XCTAssertEqual(edited.reward(code: "UPGRADE")?.tierPoints, ["PREMIER_EXECUTIVE": 7_000], "nil drops a tier's own price")
     }
 }

@@ -17,7 +17,7 @@ final class ProgramTests: StoreTestCase {
     }
 
     func testTheCatalogIsTheDemoPrograms() throws {
-        let rewards = try store.rewards()
+        let rewards = try store.rewards(member: nil)
         XCTAssertEqual(rewards.map(\.code), ["DOM-ECON", "INTL-BIZ", "UPGRADE", "HOTEL-NIGHT", "GIFT-50"])
         XCTAssertEqual(rewards.map(\.points), [12_500, 80_000, 10_000, 25_000, 6_000])
     }

@@ -108,4 +108,85 @@ final class LoyaltyctlTests: XCTestCase {
         }
         XCTAssertTrue(audit.stdout.contains("vip") && audit.stdout.contains("asked"))
     }
+
+    func testRewardVerbsEditTheCatalogAndAreAudited() throws {
+        let add = try ctl("reward", "add", "lounge", "--points", "3000", "--tier-price", "Premier=2500", "--tier-price", "1K=1500",
+                          "--stock", "10", "--description", "airport lounge pass")
+        XCTAssertEqual(add.status, 0, add.stderr)
+        XCTAssertEqual(add.stdout, "reward LOUNGE on sale\n")
+        XCTAssertEqual(try catalogLine("LOUNGE"), "LOUNGE 3000 1K=1500 PREMIER=2500 10 on sale airport lounge pass")
+        XCTAssertEqual(try catalogLine("GIFT-50"), "GIFT-50 6000 unlimited on sale 50.00 gift card")
+        XCTAssertEqual(try ctl("reward", "set", "LOUNGE", "--tier-price", "1K=none", "--points", "3200", "--reason", "new season").status, 0)
+        XCTAssertEqual(try catalogLine("LOUNGE"), "LOUNGE 3200 PREMIER=2500 10 on sale airport lounge pass")
+        XCTAssertEqual(try ctl("reward", "set", "LOUNGE", "--stock", "unlimited").status, 0)
+        XCTAssertEqual(try ctl("reward", "retire", "LOUNGE").status, 0)
+        XCTAssertEqual(try catalogLine("LOUNGE"), "LOUNGE 3200 PREMIER=2500 unlimited retired airport lounge pass")
+        XCTAssertEqual(try ctl("reward", "add", "LOUNGE", "--points", "4000").status, 0, "a retired reward goes back on sale")
+        XCTAssertEqual(try catalogLine("LOUNGE"), "LOUNGE 4000 PREMIER=2500 unlimited on sale airport lounge pass")
+        let audit = try ctl("audit").stdout
+        XCTAssertTrue(audit.contains(#"{"points": "3200", "reward": "LOUNGE", "points.1K": "none"}"#), audit)
+        XCTAssertTrue(audit.contains(#"{"to": "unlimited", "from": "10", "reward": "LOUNGE"}"#), audit)
+        let actions = audit.split(separator: "\n").dropFirst().map { $0.split(separator: " ")[3] }.filter { $0 != "demo.load" }
+        XCTAssertEqual(actions, ["program.change", "reward.stock", "program.change", "reward.stock", "program.change", "program.change"])
+        for reason in ["reward add LOUNGE", "new season", "reward retire LOUNGE"] {
+            XCTAssertTrue(audit.contains(reason), "\(reason) missing from\n\(audit)")
+        }
+    }
+
+    func testBadRewardInputIsRefusedAndChangesNothing() throws {
+        let before = try ctl("reward", "list").stdout
+        let refusals: [([String], Int32, String)] = [
+            (["reward", "add", "GIFT-50", "--points", "100"], 1, "CONFLICT reward GIFT-50 exists"),
+            (["reward", "add", "NEW", "--points", "100", "--tier-price", "GOLD=50"], 1, "INVALID no tier GOLD"),
+            (["reward", "add", "NEW", "--points", "0"], 2, "--points must be a positive whole number of points"),
+            (["reward", "add", "NEW"], 2, "--points is required"),
+            (["reward", "add", "NEW", "--points", "100", "--tier-price", "PREMIER"], 2, "--tier-price takes TIER=N, got PREMIER"),
+            (["reward", "add", "NEW", "--points", "100", "--tier-price", "PREMIER=-5"], 2, "--tier-price PREMIER must be a positive"),
+            (["reward", "add", "NEW", "--points", "100", "--stock", "-1"], 2, "--stock must be a whole number"),
+            (["reward", "add", "NO SPACES", "--points", "100"], 1, "INVALID reward codes are 1 to 32"),
+            (["reward", "add", "NEW", "--points", "1000000000001"], 1, "points must be 1 to 1000000000000"),
+            (["reward", "set", "NO-SUCH", "--points", "100"], 1, "NOTFOUND no reward NO-SUCH"),
+            (["reward", "set", "NO-SUCH", "--stock", "5"], 1, "NOTFOUND no reward NO-SUCH"),
+            (["reward", "set", "GIFT-50"], 1, "INVALID nothing to change"),
+            (["reward", "retire", "NO-SUCH"], 1, "NOTFOUND no reward NO-SUCH"),
+        ]
+        for (words, status, message) in refusals {
+            let outcome = try Command.run("loyaltyctl", words + ["--database", database.url])
+            XCTAssertEqual(outcome.status, status, "\(words): \(outcome.stderr)")
+            XCTAssertTrue(outcome.stderr.contains(message), "\(words): \(outcome.stderr)")
+        }
+        XCTAssertEqual(try ctl("reward", "list").stdout, before)
+        XCTAssertEqual(try ctl("audit").stdout.contains("program.change"), false)
+        XCTAssertEqual(try ctl("reward", "retire", "GIFT-50").status, 0)
+        XCTAssertEqual(try ctl("reward", "retire", "GIFT-50").stderr, "loyaltyctl: INVALID reward GIFT-50 is already retired\n")
+    }
+
+    func testMemberSetChangesNameEmailAndPIN() throws {
+        let set = try ctl("member", "set", "M1", "--name", "Ada Lovelace", "--email", "ada@example.com", "--pin", "24680")
+        XCTAssertEqual(set.status, 0, set.stderr)
+        let show = try ctl("member", "show", "M1").stdout
+        XCTAssertTrue(show.contains("name: Ada Lovelace\nemail: ada@example.com\n"), show)
+        let store = database.store()
+        defer { store.pool.close() }
+        XCTAssertEqual(try store.authenticate(principal: "member:M1", secret: "24680"), .member(number: "M1"))
+        XCTAssertEqual(try ctl("member", "set", "M1", "--pin", "-", stdin: "13579\n").status, 0)
+        XCTAssertEqual(try store.authenticate(principal: "member:M1", secret: "13579"), .member(number: "M1"))
+        XCTAssertEqual(try ctl("member", "set", "M1").status, 2)
+        for bad in [["--email", "not-an-email"], ["--pin", "12"], ["--name", String(repeating: "x", count: 201)]] {
+            XCTAssertEqual(try Command.run("loyaltyctl", ["member", "set", "M1"] + bad + ["--database", database.url]).status, 1, "\(bad)")
+        }
+        XCTAssertEqual(try ctl("member", "set", "M404", "--name", "x").status, 1)
+        XCTAssertTrue(try ctl("member", "show", "M1").stdout.contains("name: Ada Lovelace\n"), "refusals changed nothing")
+        let audit = try ctl("audit", "--member", "M1").stdout
+        XCTAssertTrue(audit.contains(#"member.update"#) && audit.contains(#"{"name": "Ada Lovelace", "email": "ada@example.com"}"#), audit)
+        XCTAssertEqual(audit.components(separatedBy: "member.set-pin").count - 1, 2, audit)
+        XCTAssertFalse(audit.contains("24680") || audit.contains("13579"), "a PIN never reaches the audit trail")
+    }
+
+    /// The `reward list` line of `code`, its columns separated by single spaces.
+    private func catalogLine(_ code: String) throws -> String? {
+        try ctl("reward", "list").stdout.split(separator: "\n").first { $0.hasPrefix(code + " ") }.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        }
+    }
 }

@@ -35,7 +35,8 @@ final class AccessTests: ReliabilityTestCase {
                            .map { $0.compactMap { $0 } },
                        [["DINECO", "t1", "accrual"], ["DINECO", "t3", "accrual"], ["HOTELCO", "t1", "accrual"], ["HOTELCO", "t2", "accrual"]])
         // Nor may a partner act as an agent or a member, or they as a partner.
-        for words in [["BALANCE", "M1"], ["STATEMENT", "M1"], ["REDEEM", "r", "M1", "POINTS", "1"], ["ENROLL", "X1"]] {
+        for words in [["BALANCE", "M1"], ["STATEMENT", "M1"], ["REDEEM", "r", "M1", "POINTS", "1"], ["ENROLL", "X1"],
+                      ["MEMBER", "M1", "name=x"], ["PIN", "M1", "1234", "5678"], ["REWARDS", "M1"]] {
             XCTAssertEqual(try hotel.call(words).errorCode, "NOPERM", "\(words)")
         }
         let agent = try connect(as: "agent:demo"), member = try connect(as: "member:M1")
@@ -60,7 +61,8 @@ final class AccessTests: ReliabilityTestCase {
         for target in ["M1", "M404"] {
             for words in [["BALANCE", target], ["MEMBER", target], ["TIER", target], ["STATEMENT", target],
                           ["REDEEM", "m-r", target, "POINTS", "1"], ["REDEEM", "m-g", target, "GIFT-50"],
-                          ["HOLD", "m-h", target, "1"], ["TRANSFER", "m-t", target, "M2", "1"], ["ENROLL", target]] {
+                          ["HOLD", "m-h", target, "1"], ["TRANSFER", "m-t", target, "M2", "1"], ["ENROLL", target],
+                          ["MEMBER", target, "name=x"], ["PIN", target, "1234", "5678"], ["REWARDS", target]] {
                 XCTAssertEqual(try m2.call(words).errorCode, "NOPERM", "\(words)")
             }
         }
