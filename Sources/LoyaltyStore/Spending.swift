@@ -136,7 +136,9 @@ extension LoyaltyStore {
             return reward
         }
         return try write { conn in
-            let (member, hold) = try Self.lockHold(conn, principal: principal, holdID: holdID)
+            // The member's lock, its holds, the hold and a new id in one round trip (with the BEGIN).
+            let results = try conn.pipeline(Self.lockHoldStatements(holdID) + [("SELECT nextval('spend_id_seq') AS id", [])])
+            let (member, hold) = try Self.lockedHold(principal: principal, holdID: holdID, results[..<3])
             let status = try hold.string("status")
             if status == "captured", let done = try conn.query("""
                 SELECT r.redemption_id, r.points, m.balance - coalesce((SELECT sum(points) FROM holds h
@@ -157,8 +159,9 @@ extension LoyaltyStore {
                 let take = StockTaking.takeStatement(code: reward.code, quantity: 1, principal: nil, requestID: nil)
                 return try StockTaking.taken(from: try conn.query(take.sql, take.parameters), reward: reward, quantity: 1)
             } ?? 0
-            let id = try Self.nextID(conn, prefix: "RD")
-            _ = try conn.query("""
+            let id = "RD" + String(try results[3].first?.int64("id") ?? 0)
+            // Nothing in the reply comes from these writes: they go with the COMMIT.
+            conn.executeBeforeCommit("""
                 WITH h AS (
                     UPDATE holds SET status = 'captured', closed_at = now() WHERE member_number = $1 AND hold_id = $2
                 ), r AS (
@@ -317,16 +320,32 @@ extension LoyaltyStore {
 
     /// Locks the hold's member and the hold; members may touch only their own holds.
     private static func lockHold(_ conn: Connection, principal: Principal, holdID: String) throws -> (LockedMember, Row) {
-        guard let owner = try conn.query("SELECT member_number FROM holds WHERE hold_id = $1", [holdID]).first else {
+        try lockedHold(principal: principal, holdID: holdID, try conn.pipeline(lockHoldStatements(holdID))[...])
+    }
+
+    /// The hold owner's lock, its holds and the hold's row (locked), found by the hold-id alone,
+    /// to run in one round trip. Another member's row may be locked for the moment it takes to
+    /// refuse: the transaction then rolls back.
+    private static func lockHoldStatements(_ holdID: String) -> [(sql: String, parameters: [String?])] {
+        let owner = "(SELECT member_number FROM holds WHERE hold_id = $1)"
+        return [("SELECT member_number, status, balance, tier_code FROM members WHERE member_number = \(owner) FOR UPDATE", [holdID]),
+                ("""
+                 SELECT coalesce(sum(points), 0) AS held FROM holds
+                 WHERE member_number = \(owner) AND status = 'active' AND expires_at > now()
+                 """, [holdID]),
+                ("""
+                 SELECT points, status, expires_at > now() AS live FROM holds WHERE member_number = \(owner) AND hold_id = $1 FOR UPDATE
+                 """, [holdID])]
+    }
+
+    /// The member and hold from the results of `lockHoldStatements`, once the principal may act on them.
+    private static func lockedHold(principal: Principal, holdID: String, _ results: ArraySlice<QueryResult>) throws -> (LockedMember, Row) {
+        let first = results.startIndex
+        guard let number = results[first].first?["member_number"], let hold = results[first + 2].first else {
             throw LoyaltyError.notFound("no hold \(holdID)")
         }
-        let number = try owner.string("member_number")
         guard principal.mayActOn(member: number) else { throw LoyaltyError.noPermission("another member's hold") }
-        let member = try LockedMember.lock(conn, number, mustBeActive: false)
-        guard let hold = try conn.query("""
-            SELECT points, status, expires_at > now() AS live FROM holds WHERE member_number = $1 AND hold_id = $2 FOR UPDATE
-            """, [number, holdID]).first else { throw LoyaltyError.notFound("no hold \(holdID)") }
-        return (member, hold)
+        return (try LockedMember.locked(number, results[first...(first + 1)]), hold)
     }
 
     /// Server-chosen ids for redemptions, holds, transfers and adjustments.
