@@ -17,6 +17,8 @@ final class ProgramFollower: @unchecked Sendable {
     let intervalMilliseconds: Int
     private let wake = NSCondition()
     private var stopped = false
+    /// Only the polling thread touches it: a database that stays away is logged once, not every interval.
+    private var failing = false
 
     init(store: LoyaltyStore, intervalMilliseconds: Int) {
         precondition(intervalMilliseconds > 0, "the interval must be positive")
@@ -46,8 +48,11 @@ final class ProgramFollower: @unchecked Sendable {
                 let version = try store.programVersionInForce()
                 Log.event("program_reloaded", ["version": String(version.version), "effective": version.effectiveFrom.description])
             }
+            if failing { Log.event("program_poll_recovered") }
+            failing = false
         } catch {
-            Log.error("program_poll_failed", ["code": error.code.rawValue, "message": error.message])
+            if !failing { Log.error("program_poll_failed", ["code": error.code.rawValue, "message": error.message]) }
+            failing = true
         }
     }
 
