@@ -17,6 +17,20 @@ enum ReportCharts {
                  valueAxisTitle: "members", categoryAxisTitle: "segment").svg()
     }
 
+    /// Spend in the window and discounted spend ahead per tier, in whole currency units.
+    static func clv(_ report: CLVReport) -> String {
+        let tiers = report.rows.filter { $0.dimension == .tier }
+        let unit = (0..<(Currency.minorDigits(report.currency) ?? 0)).reduce(Int64(1)) { value, _ in value * 10 }
+        return BarChart(title: "Customer value by tier",
+                        subtitle: "as of \(report.period.asOf); \(report.model.horizonYears) years ahead at "
+                            + "\(NumberText.percent(basisPoints: report.model.discountBasisPoints)) a year; customer equity "
+                            + "\(NumberText.grouped(report.customerEquityMinor / unit)) \(report.currency)",
+                        categories: tiers.map(\.segment),
+                        series: [.init(name: "spend in the last year", values: tiers.map { $0.windowSpendMinor / unit }),
+                                 .init(name: "discounted spend ahead", values: tiers.map { $0.forwardMinor / unit })],
+                        valueAxisTitle: report.currency, categoryAxisTitle: "tier").svg()
+    }
+
     static func pareto(_ report: ParetoReport) -> String {
         let curves = report.rows.map { row in
             LorenzChart.Curve(name: row.measure == .points ? "points earned" : "spend", points: row.lorenz.map {

@@ -40,6 +40,49 @@ enum ReportTables {
                     optional(score.monetaryScore.map(Int64.init))]])
     }
 
+    static func clv(_ report: CLVReport) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: report.currency) }
+        return ReportTable(
+            title: "Customer value as of \(report.period.asOf) (spend and points to date; spend ahead over "
+                + "\(report.model.horizonYears) years at the cohort's retention \(report.previousWindowStart)..\(report.period.asOf), "
+                + "discounted \(NumberText.percent(basisPoints: report.model.discountBasisPoints)) a year; "
+                + "customer equity \(ReportCell.money(minor: report.customerEquityMinor, currency: report.currency).display) \(report.currency))",
+            facts: facts("clv", report.period) + clvFacts(report.model, report.previousWindowStart, report.currency)
+                + [("customer_equity", ReportCell.money(minor: report.customerEquityMinor, currency: report.currency).plain)],
+            columns: ["dimension", "segment", "members", "active_in_window", "retention_pct", "retention_from", "spend_to_date",
+                      "points_earned", "spend_in_window", "forward_value", "forward_per_member"],
+            rows: report.rows.map { row in
+                [.text(row.dimension.rawValue), .text(row.segment), .integer(row.members), .integer(row.activeMembers)]
+                    + retentionCells(row.retention)
+                    + [money(row.spendMinor), .integer(row.pointsEarned), money(row.windowSpendMinor), money(row.forwardMinor),
+                       money(row.members == 0 ? 0 : row.forwardMinor / row.members)]
+            })
+    }
+
+    static func clvMember(_ member: CLVMember, model: CLVModel, currency: String) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: currency) }
+        return ReportTable(
+            title: "Customer value of member \(member.number) as of \(member.period.asOf) (spend ahead over \(model.horizonYears) "
+                + "years, discounted \(NumberText.percent(basisPoints: model.discountBasisPoints)) a year, \(currency))",
+            facts: facts("clv", member.period) + clvFacts(model, member.previousWindowStart, currency),
+            columns: ["member", "status", "tier", "rfm_segment", "since", "spend_to_date", "points_earned", "spend_in_window",
+                      "retention_pct", "retention_from", "forward_value"],
+            rows: [[.text(member.number), .text(member.status), .text(member.tierCode), .text(member.rfmSegment),
+                    member.since.map { .text($0.description) } ?? .missing, money(member.spendMinor), .integer(member.pointsEarned),
+                    money(member.windowSpendMinor)] + retentionCells(member.retention) + [money(member.forwardMinor)]])
+    }
+
+    private static func clvFacts(_ model: CLVModel, _ previous: LocalDate, _ currency: String) -> [(String, String)] {
+        [("retention_from", previous.description), ("horizon_years", String(model.horizonYears)),
+         ("discount_rate_pct", ReportCell.percent(basisPoints: model.discountBasisPoints).plain), ("currency", currency)]
+    }
+
+    /// The rate and whether it is the cohort's own or all cohorts' (a cohort with nobody to observe).
+    private static func retentionCells(_ retention: CLVRetention?) -> [ReportCell] {
+        guard let retention else { return [.missing, .missing] }
+        return [.percent(basisPoints: retention.rateBasisPoints), .text(retention.pooled ? "pooled" : "cohort")]
+    }
+
     static func pareto(_ report: ParetoReport) -> ReportTable {
         let percents = report.rows.first?.top.map(\.percent) ?? []
         let rows = report.rows.map { row -> [ReportCell] in

@@ -53,6 +53,20 @@ let reportVerbs: [Verb] = [
         let score = try context.store.rfmMember(number: number, asOf: options.asOf)
         try options.emit(ReportTables.rfmMember(score, currency: try context.store.program().currency), chart: nil)
     },
+    Verb(words: ["report", "clv"],
+         usage: "report clv [--member NUMBER] [--horizon-years N] [--discount-rate R] \(ReportOptions.usage)",
+         summary: "spend and points so far, discounted spend ahead and customer equity per tier, RFM segment and cohort",
+         valued: ReportOptions.valued.union(["member", "horizon-years", "discount-rate"])) { context, args in
+        let options = try ReportOptions(args)
+        let model = try clvModel(args)
+        guard let number = args.options["member"] else {
+            let report = try context.store.clvReport(asOf: options.asOf, model: model)
+            try options.emit(ReportTables.clv(report)) { ReportCharts.clv(report) }
+            return
+        }
+        let member = try context.store.clvMember(number: number, asOf: options.asOf, model: model)
+        try options.emit(ReportTables.clvMember(member, model: model, currency: try context.store.program().currency), chart: nil)
+    },
     reportVerb("pareto",
                summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
                make: { try $0.paretoReport(asOf: $1) }, table: ReportTables.pareto, chart: ReportCharts.pareto),
@@ -78,4 +92,34 @@ private func reportVerb<Report>(_ name: String, summary: String,
         let report = try make(context.store, options.asOf)
         try options.emit(table(report)) { chart(report) }
     }
+}
+
+/// `--horizon-years N` and `--discount-rate R` (a yearly fraction with up to four decimals: 0.1 is 10 %).
+private func clvModel(_ args: Arguments) throws(UsageError) -> CLVModel {
+    var model = CLVModel()
+    if let text = args.options["horizon-years"] {
+        guard let years = Int(text), CLVModel.horizonYearsRange.contains(years) else {
+            throw UsageError(message: "--horizon-years must be a whole number from \(CLVModel.horizonYearsRange.lowerBound) "
+                + "to \(CLVModel.horizonYearsRange.upperBound)")
+        }
+        model.horizonYears = years
+    }
+    if let text = args.options["discount-rate"] {
+        guard let rate = basisPoints(fraction: text), CLVModel.discountBasisPointsRange.contains(rate) else {
+            throw UsageError(message: "--discount-rate must be a fraction from 0 to 1 with at most four decimals (0.1 is 10 % a year)")
+        }
+        model.discountBasisPoints = rate
+    }
+    return model
+}
+
+/// "0.0825" -> 825; nil unless digits with at most four decimals.
+func basisPoints(fraction text: String) -> Int64? {
+    let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let whole = parts.first, !whole.isEmpty, whole.count <= 6, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber) else { return nil }
+    let decimals = parts.count > 1 ? parts[1] : ""
+    guard decimals.count <= 4, parts.count == 1 || !decimals.isEmpty, decimals.allSatisfy({ $0.isASCII && $0.isNumber }),
+          let wholeValue = Int64(whole), let decimalValue = Int64(String(decimals).padding(toLength: 4, withPad: "0", startingAt: 0))
+    else { return nil }
+    return wholeValue * 10_000 + decimalValue
 }
