@@ -228,7 +228,7 @@ extension LoyaltyStore {
         customers AS (
             SELECT * , extract(year FROM since)::int AS cohort FROM (
                 SELECT m.member_number, m.status, m.tier_code,
-                       least(h.first_activity, ((m.enrolled_at AT TIME ZONE 'UTC') + make_interval(secs => $9::int))::date) AS since,
+                       \(ReportSQL.since(firstEntry: "h.first_activity", offset: 9)) AS since,
                        coalesce(h.spend, 0) AS spend, coalesce(h.points, 0) AS points,
                        coalesce(h.window_spend, 0) AS window_spend,
                        coalesce(h.active_now, false) AS active_now, coalesce(h.active_before, false) AS active_before

@@ -31,6 +31,18 @@ enum ReportCharts {
                         valueAxisTitle: report.currency, categoryAxisTitle: "tier").svg()
     }
 
+    static func cohorts(_ report: CohortReport) -> String {
+        let periods = report.rows.count
+        let members = report.rows.reduce(0) { $0 + $1.members }
+        return HeatMap(title: "Retention by enrolment \(report.by.rawValue)",
+                       subtitle: "share of each cohort with an accrual in each \(report.by.rawValue) since; as of "
+                        + "\(report.period.asOf); \(NumberText.grouped(members)) members",
+                       rowLabels: report.rows.map { "\(report.by.label($0.cohort)) (\(NumberText.grouped($0.members)))" },
+                       columnLabels: (0..<periods).map(String.init),
+                       cells: report.rows.map { row in (0..<periods).map(row.activeBasisPoints) },
+                       rowAxisTitle: "cohort (members)", columnAxisTitle: "\(report.by.rawValue)s since enrolment").svg()
+    }
+
     static func pareto(_ report: ParetoReport) -> String {
         let curves = report.rows.map { row in
             LorenzChart.Curve(name: row.measure == .points ? "points earned" : "spend", points: row.lorenz.map {

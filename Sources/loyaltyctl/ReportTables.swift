@@ -83,6 +83,25 @@ enum ReportTables {
         return [.percent(basisPoints: retention.rateBasisPoints), .text(retention.pooled ? "pooled" : "cohort")]
     }
 
+    static func cohorts(_ report: CohortReport) -> ReportTable {
+        let periods = report.rows.count
+        let prefix = report.by == .month ? "m" : "q"
+        var rows = report.rows.map { row -> [ReportCell] in
+            [.text(report.by.label(row.cohort)), .integer(row.members)]
+                + (0..<periods).map { row.activeBasisPoints($0).map(ReportCell.percent) ?? .missing }
+        }
+        rows.append([.text("churn"), .missing, .missing] + (1..<max(periods, 1)).map { k in
+            let churn = report.churn(k)
+            return churn.base > 0 ? .percent(basisPoints: basisPoints(churn.lost, of: churn.base)) : .missing
+        })
+        return ReportTable(
+            title: "Share of each enrolment \(report.by.rawValue)'s members with an accrual in each \(report.by.rawValue) since "
+                + "(\(prefix)0 is their own), as of \(report.period.asOf), whose \(report.by.rawValue) is partial; churn: active in "
+                + "one \(report.by.rawValue), not in the next",
+            facts: facts("cohorts", report.period) + [("by", report.by.rawValue), ("periods", String(periods))],
+            columns: ["cohort", "members"] + (0..<periods).map { "\(prefix)\($0)_pct" }, rows: rows)
+    }
+
     static func pareto(_ report: ParetoReport) -> ReportTable {
         let percents = report.rows.first?.top.map(\.percent) ?? []
         let rows = report.rows.map { row -> [ReportCell] in

@@ -67,6 +67,24 @@ let reportVerbs: [Verb] = [
         let member = try context.store.clvMember(number: number, asOf: options.asOf, model: model)
         try options.emit(ReportTables.clvMember(member, model: model, currency: try context.store.program().currency), chart: nil)
     },
+    Verb(words: ["report", "cohorts"], usage: "report cohorts [--by month|quarter] [--periods N] \(ReportOptions.usage)",
+         summary: "members by enrolment month or quarter × share active in each later period, churn per period; heat map",
+         valued: ReportOptions.valued.union(["by", "periods"])) { context, args in
+        let options = try ReportOptions(args)
+        let by = try args.options["by"].map { text throws(UsageError) in
+            guard let by = CohortPeriod(rawValue: text) else { throw UsageError(message: "--by must be month or quarter") }
+            return by
+        } ?? .month
+        let periods = try args.options["periods"].map { text throws(UsageError) in
+            guard let periods = Int(text), CohortReport.periodsRange.contains(periods) else {
+                throw UsageError(message: "--periods must be a whole number from \(CohortReport.periodsRange.lowerBound) "
+                    + "to \(CohortReport.periodsRange.upperBound)")
+            }
+            return periods
+        } ?? 12
+        let report = try context.store.cohortReport(asOf: options.asOf, by: by, periods: periods)
+        try options.emit(ReportTables.cohorts(report)) { ReportCharts.cohorts(report) }
+    },
     reportVerb("pareto",
                summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
                make: { try $0.paretoReport(asOf: $1) }, table: ReportTables.pareto, chart: ReportCharts.pareto),
