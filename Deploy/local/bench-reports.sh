@@ -108,7 +108,7 @@ fastest() {
 }
 
 status=0
-for report in rfm pareto liability tiers settlement clv cohorts "rfm --member B00000001" "clv --member B00000001"; do
+for report in rfm pareto liability tiers settlement clv cohorts ladder "rfm --member B00000001" "clv --member B00000001"; do
   svg=()
   if [ -n "${BENCH_SVG_DIR:-}" ] && [ "$report" = "${report% *}" ]; then
     mkdir -p "$BENCH_SVG_DIR" && svg=(--svg "$BENCH_SVG_DIR/$report.svg")

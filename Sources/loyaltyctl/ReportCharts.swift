@@ -43,6 +43,16 @@ enum ReportCharts {
                        rowAxisTitle: "cohort (members)", columnAxisTitle: "\(report.by.rawValue)s since enrolment").svg()
     }
 
+    static func ladder(_ report: LadderReport) -> String {
+        let rungs = LadderRung.enrolled
+        return BarChart(title: "Loyalty ladder",
+                        subtitle: "active members per rung on \(report.from.asOf) and on \(report.period.asOf)",
+                        categories: rungs.map(\.rawValue),
+                        series: [.init(name: report.from.asOf.description, values: rungs.map { report.membersOn(from: $0) }),
+                                 .init(name: report.period.asOf.description, values: rungs.map { report.membersOn(asOf: $0) })],
+                        valueAxisTitle: "members", categoryAxisTitle: "rung").svg()
+    }
+
     static func pareto(_ report: ParetoReport) -> String {
         let curves = report.rows.map { row in
             LorenzChart.Curve(name: row.measure == .points ? "points earned" : "spend", points: row.lorenz.map {

@@ -102,6 +102,29 @@ enum ReportTables {
             columns: ["cohort", "members"] + (0..<periods).map { "\(prefix)\($0)_pct" }, rows: rows)
     }
 
+    static func ladder(_ report: LadderReport) -> ReportTable {
+        let rules = report.rules
+        var rows = LadderRung.allCases.map { rung -> [ReportCell] in
+            [.text(rung.rawValue), .integer(report.membersOn(from: rung))]
+                + LadderRung.enrolled.map { .integer(report.count(from: rung, to: $0)) }
+                + (rung == .notEnrolled ? [.missing, .missing] : [.integer(report.moved(from: rung, up: true)),
+                                                                  .integer(report.moved(from: rung, up: false))])
+        }
+        let all = LadderRung.allCases
+        rows.append([.text("total"), .integer(all.reduce(0) { $0 + report.membersOn(from: $1) })]
+            + LadderRung.enrolled.map { .integer(report.membersOn(asOf: $0)) }
+            + [.integer(all.reduce(0) { $0 + report.moved(from: $1, up: true) }),
+               .integer(all.reduce(0) { $0 + report.moved(from: $1, up: false) })])
+        return ReportTable(
+            title: "Loyalty ladder of active members: rung on \(report.from.asOf) (rows) and on \(report.period.asOf) (columns). "
+                + "Over the 12 months to each date: prospect no accrual, customer 1, client \(rules.clientAccrualsMin) or more, "
+                + "supporter a client of \(rules.supporterTenureMonths) months' tenure with \(rules.supporterPartnersMin)+ partners, "
+                + "advocate a supporter above the base tier with \(rules.advocatePartnersMin)+ partners",
+            facts: facts("ladder", report.period) + [("from", report.from.asOf.description),
+                                                     ("from_window_start", report.from.windowStart.description)],
+            columns: ["rung_before", "members"] + LadderRung.enrolled.map(\.rawValue) + ["moved_up", "moved_down"], rows: rows)
+    }
+
     static func pareto(_ report: ParetoReport) -> ReportTable {
         let percents = report.rows.first?.top.map(\.percent) ?? []
         let rows = report.rows.map { row -> [ReportCell] in

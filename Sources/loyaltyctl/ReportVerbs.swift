@@ -85,6 +85,17 @@ let reportVerbs: [Verb] = [
         let report = try context.store.cohortReport(asOf: options.asOf, by: by, periods: periods)
         try options.emit(ReportTables.cohorts(report)) { ReportCharts.cohorts(report) }
     },
+    Verb(words: ["report", "ladder"], usage: "report ladder [--from YYYY-MM-DD] \(ReportOptions.usage)",
+         summary: "members per loyalty-ladder rung (prospect to advocate) on two dates and how they moved between them",
+         valued: ReportOptions.valued.union(["from"])) { context, args in
+        let options = try ReportOptions(args)
+        let from = try args.options["from"].map { text throws(UsageError) in
+            guard let date = LocalDate(text) else { throw UsageError(message: "--from must be YYYY-MM-DD") }
+            return date
+        }
+        let report = try context.store.ladderReport(asOf: options.asOf, from: from)
+        try options.emit(ReportTables.ladder(report)) { ReportCharts.ladder(report) }
+    },
     reportVerb("pareto",
                summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
                make: { try $0.paretoReport(asOf: $1) }, table: ReportTables.pareto, chart: ReportCharts.pareto),

@@ -60,7 +60,7 @@ final class ReportCLITests: ReportTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        for name in ["rfm", "pareto", "liability", "tiers", "settlement", "clv", "cohorts"] {
+        for name in ["rfm", "pareto", "liability", "tiers", "settlement", "clv", "cohorts", "ladder"] {
             let file = directory.appendingPathComponent("\(name).svg")
             let result = try report([name, "--format", "csv", "--svg", file.path])
             XCTAssertEqual(result.status, 0, result.errors)
