@@ -176,11 +176,16 @@ class ReportTestCase: XCTestCase {
         return binary
     }
 
-    /// Runs `loyaltyctl report ...` on the test database and returns exit code and standard output.
+    /// Runs `loyaltyctl report ...` as of the fixture's date on the test database.
     func report(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        try run(["report"] + arguments + ["--as-of", "2026-06-30"])
+    }
+
+    /// Runs `loyaltyctl WORDS...` on the test database and returns exit code, standard output and errors.
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try loyaltyctl()
-        process.arguments = ["report"] + arguments + ["--database", database.url, "--as-of", "2026-06-30"]
+        process.arguments = arguments + ["--database", database.url]
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
