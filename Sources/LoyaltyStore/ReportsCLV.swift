@@ -212,26 +212,34 @@ extension LoyaltyStore {
     /// and the discount rate d, over H years: ⌊s × Σ_{t=1..H} (r / (1 + d))^t⌋. The sum is one fraction
     /// Σ a^t b^(H−t) / b^H with a = retained × 10000 and b = base × (10000 + d in basis points): integers,
     /// whose powers PostgreSQL's numeric computes exactly, so the one rounding is the floor per member.
-    static let clvValuedSQL = rfmScoredSQL + """
-        ,
+    /// One pass over the ledger gives both this report's history and the RFM scores' `activity`.
+    static let clvValuedSQL = """
+        WITH rates AS (\(ReportSQL.rates(3))),
         history AS (
             SELECT e.member_number, min(e.activity_date) AS first_activity,
                    coalesce(sum(\(ReportSQL.spend)), 0)::bigint AS spend,
                    coalesce(sum(e.points) FILTER (WHERE e.kind IN \(earnedKinds)), 0)::bigint AS points,
                    coalesce(sum(\(ReportSQL.spend)) FILTER (WHERE e.activity_date >= $2::date), 0)::bigint AS window_spend,
-                   bool_or(e.kind = 'accrual' AND e.activity_date >= $2::date) AS active_now,
+                   min(e.activity_date) FILTER (WHERE e.kind = 'accrual') AS first_accrual,
+                   max(e.activity_date) FILTER (WHERE e.kind = 'accrual') AS last_accrual,
+                   count(*) FILTER (WHERE e.kind = 'accrual' AND e.activity_date >= $2::date) AS frequency,
                    bool_or(e.kind = 'accrual' AND e.activity_date >= $6::date AND e.activity_date < $2::date) AS active_before
             FROM ledger_entries e LEFT JOIN rates r ON r.currency = e.currency
             WHERE e.activity_date <= $1::date
             GROUP BY e.member_number
         ),
+        activity AS (
+            SELECT member_number, first_accrual, last_accrual, frequency, window_spend AS monetary
+            FROM history WHERE first_accrual IS NOT NULL
+        ),
+        \(rfmRankedSQL),
         customers AS (
             SELECT * , extract(year FROM since)::int AS cohort FROM (
                 SELECT m.member_number, m.status, m.tier_code,
                        \(ReportSQL.since(firstEntry: "h.first_activity", offset: 9)) AS since,
                        coalesce(h.spend, 0) AS spend, coalesce(h.points, 0) AS points,
                        coalesce(h.window_spend, 0) AS window_spend,
-                       coalesce(h.active_now, false) AS active_now, coalesce(h.active_before, false) AS active_before
+                       coalesce(h.frequency > 0, false) AS active_now, coalesce(h.active_before, false) AS active_before
                 FROM members m LEFT JOIN history h USING (member_number)
             ) c WHERE since <= $1::date
         ),
@@ -255,7 +263,8 @@ extension LoyaltyStore {
         valued AS (
             SELECT c.*, f.base, f.retained, f.pooled,
                    CASE WHEN c.status <> 'active' THEN 'closed' ELSE coalesce(s.segment, 'no_activity') END AS rfm,
-                   CASE WHEN c.status = 'active' THEN div(c.window_spend * f.numerator, f.denominator)::bigint ELSE 0 END AS forward
+                   CASE WHEN c.status = 'active' AND c.window_spend > 0 THEN div(c.window_spend * f.numerator, f.denominator)::bigint
+                        ELSE 0 END AS forward
             FROM customers c JOIN factors f USING (cohort) LEFT JOIN scored s USING (member_number)
         )
         """
