@@ -45,9 +45,15 @@ let listVerbs: [Verb] = [
         }, rows: { chunk in
             var text = ""
             for row in chunk {
-                let cells = zip(kinds, row).map { cell($0, $1, currency: currency) }
-                text += json ? (written == 0 ? "\n    " : ",\n    ") + ReportTable.jsonObject(columns, cells)
-                    : ReportTable.csvLine(cells.map(\.plain)) + "\n"
+                if json {
+                    text += (written == 0 ? "\n    " : ",\n    ")
+                        + ReportTable.jsonObject(columns, zip(kinds, row).map { cell($0, $1, currency: currency) })
+                } else {
+                    text += ReportTable.csvLine(zip(kinds, row).map { kind, value in
+                        // The database's text is already the CSV field of all but money.
+                        kind == .money ? cell(kind, value, currency: currency).plain : value ?? ""
+                    }) + "\n"
+                }
                 written += 1
             }
             out.write(Data(text.utf8))
