@@ -12,10 +12,7 @@ let listVerbs: [Verb] = [
          valued: Set(memberFilterOptions + ["as-of", "format", "fetch-rows"])) { context, args in
         try args.expectPositionals(0)
         let filter = try memberFilter(args)
-        let asOf = try args.options["as-of"].map { text throws(UsageError) in
-            guard let date = LocalDate(text) else { throw UsageError(message: "--as-of must be YYYY-MM-DD") }
-            return date
-        }
+        let asOf = try args.date("as-of")
         let json = try {
             switch args.options["format"] ?? "csv" {
             case "csv": return false
@@ -23,13 +20,8 @@ let listVerbs: [Verb] = [
             default: throw UsageError(message: "--format must be csv or json")
             }
         }()
-        let range = LoyaltyStore.memberListRowsPerFetchRange
-        let fetchRows = try args.options["fetch-rows"].map { text throws(UsageError) in
-            guard let rows = Int(text), range.contains(rows) else {
-                throw UsageError(message: "--fetch-rows must be \(range.lowerBound) to \(range.upperBound)")
-            }
-            return rows
-        } ?? LoyaltyStore.memberListRowsPerFetchDefault
+        let fetchRows = try args.integer("fetch-rows", in: LoyaltyStore.memberListRowsPerFetchRange)
+            ?? LoyaltyStore.memberListRowsPerFetchDefault
         let currency = try context.store.program().currency
         let asOfText = try (asOf ?? context.store.today()).description
         var columns: [String] = [], kinds: [MemberListColumnKind] = []
@@ -81,9 +73,7 @@ private func memberFilter(_ args: Arguments) throws(UsageError) -> MemberFilter 
         throw UsageError(message: "give exactly one of --segment, --tier, --expiring-within, --lapsing-within, --upgrade-within")
     }
     func number<T: FixedWidthInteger>(_ range: ClosedRange<T>) throws(UsageError) -> T {
-        guard let value = T(text), range.contains(value) else {
-            throw UsageError(message: "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
+        guard let value = try args.integer(name, in: range) else { preconditionFailure("--\(name) was given") }
         return value
     }
     switch name {

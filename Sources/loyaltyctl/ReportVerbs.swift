@@ -13,10 +13,7 @@ struct ReportOptions {
 
     init(_ args: Arguments) throws(UsageError) {
         try args.expectPositionals(0)
-        if let text = args.options["as-of"] {
-            guard let date = LocalDate(text) else { throw UsageError(message: "--as-of must be YYYY-MM-DD") }
-            asOf = date
-        }
+        asOf = try args.date("as-of")
         let formatText = args.options["format"] ?? ReportFormat.table.rawValue
         guard let format = ReportFormat(rawValue: formatText) else {
             throw UsageError(message: "--format must be one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -75,13 +72,7 @@ let reportVerbs: [Verb] = [
             guard let by = CohortPeriod(rawValue: text) else { throw UsageError(message: "--by must be month or quarter") }
             return by
         } ?? .month
-        let periods = try args.options["periods"].map { text throws(UsageError) in
-            guard let periods = Int(text), CohortReport.periodsRange.contains(periods) else {
-                throw UsageError(message: "--periods must be a whole number from \(CohortReport.periodsRange.lowerBound) "
-                    + "to \(CohortReport.periodsRange.upperBound)")
-            }
-            return periods
-        } ?? 12
+        let periods = try args.integer("periods", in: CohortReport.periodsRange) ?? 12
         let report = try context.store.cohortReport(asOf: options.asOf, by: by, periods: periods)
         try options.emit(ReportTables.cohorts(report)) { ReportCharts.cohorts(report) }
     },
@@ -89,11 +80,7 @@ let reportVerbs: [Verb] = [
          summary: "members per loyalty-ladder rung (prospect to advocate) on two dates and how they moved between them",
          valued: ReportOptions.valued.union(["from"])) { context, args in
         let options = try ReportOptions(args)
-        let from = try args.options["from"].map { text throws(UsageError) in
-            guard let date = LocalDate(text) else { throw UsageError(message: "--from must be YYYY-MM-DD") }
-            return date
-        }
-        let report = try context.store.ladderReport(asOf: options.asOf, from: from)
+        let report = try context.store.ladderReport(asOf: options.asOf, from: try args.date("from"))
         try options.emit(ReportTables.ladder(report)) { ReportCharts.ladder(report) }
     },
     reportVerb("pareto",
@@ -126,13 +113,7 @@ private func reportVerb<Report>(_ name: String, summary: String,
 /// `--horizon-years N` and `--discount-rate R` (a yearly fraction with up to four decimals: 0.1 is 10 %).
 private func clvModel(_ args: Arguments) throws(UsageError) -> CLVModel {
     var model = CLVModel()
-    if let text = args.options["horizon-years"] {
-        guard let years = Int(text), CLVModel.horizonYearsRange.contains(years) else {
-            throw UsageError(message: "--horizon-years must be a whole number from \(CLVModel.horizonYearsRange.lowerBound) "
-                + "to \(CLVModel.horizonYearsRange.upperBound)")
-        }
-        model.horizonYears = years
-    }
+    model.horizonYears = try args.integer("horizon-years", in: CLVModel.horizonYearsRange) ?? model.horizonYears
     if let text = args.options["discount-rate"] {
         guard let rate = basisPoints(fraction: text), CLVModel.discountBasisPointsRange.contains(rate) else {
             throw UsageError(message: "--discount-rate must be a fraction from 0 to 1 with at most four decimals (0.1 is 10 % a year)")

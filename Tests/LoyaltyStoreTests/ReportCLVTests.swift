@@ -14,7 +14,7 @@ import XCTest
 /// | B4 | dining 40.00 2024-08-01 |
 /// | B5 | card 1,000.00 2025-02-01, 1,000.00 2026-04-01 |
 ///
-/// A2 enrolled on 2025-06-01, before its first accrual; M1-M3 enrolled after the as-of date.
+/// A2 enrolled on 2025-06-01, before its first accrual; everyone else on 2026-07-01, after the as-of date.
 enum CLVFixture {
     static func load(_ conn: Connection) throws {
         let w = LedgerWriter(conn: conn)
@@ -32,8 +32,14 @@ enum CLVFixture {
                              amountMinor: accrual.2)
             }
         }
+        try enrolAfterTheAsOfDate(conn)
         _ = try conn.query("UPDATE members SET enrolled_at = '2025-06-01 10:00:00+00' WHERE member_number = 'A2'")
-        _ = try conn.query("UPDATE members SET enrolled_at = '2026-07-01 10:00:00+00' WHERE member_number IN ('M1', 'M2', 'M3')")
+    }
+
+    /// Every member enrolled on 2026-07-01, the day after the as-of date, whatever day the test runs:
+    /// a member whose ledger starts earlier began with its first entry, M1-M3 had not begun.
+    static func enrolAfterTheAsOfDate(_ conn: Connection) throws {
+        _ = try conn.query("UPDATE members SET enrolled_at = '2026-07-01 10:00:00+00'")
     }
 }
 

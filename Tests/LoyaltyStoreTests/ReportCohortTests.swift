@@ -4,9 +4,16 @@ import LoyaltyCore
 import XCTest
 
 /// Cohorts of the report fixture, as of 2026-06-30: the twelve months from 2025-07. A members begin
-/// at their first accrual (their enrolment is later, the day the test runs); A4 and A9-A11 began
-/// before 2025-07, M1-M3 after the as-of date.
+/// at their first accrual (their enrolment is later, 2026-07-01); A4 and A9-A11 began before
+/// 2025-07, M1-M3 after the as-of date.
 final class ReportCohortTests: ReportTestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let conn = try database.connect()
+        defer { conn.close() }
+        try CLVFixture.enrolAfterTheAsOfDate(conn)
+    }
+
     func testMonthlyMatrixCountsActiveMembersPerMonthSinceEnrolment() throws {
         let report = try store.cohortReport()
         XCTAssertEqual(report.rows.count, 12)

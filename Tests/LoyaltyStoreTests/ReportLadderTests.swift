@@ -28,6 +28,7 @@ final class ReportLadderTests: ReportTestCase {
             INSERT INTO tier_history (member_number, changed_at, from_tier, to_tier, valid_until, reason)
             VALUES ('C2', '2025-09-01 03:00:00+00', 'MEMBER', 'PREMIER', '2027-02-28', 'qualified')
             """)
+        try CLVFixture.enrolAfterTheAsOfDate(conn)
     }
 
     func testEveryActiveMemberOnOneRungOnEachDate() throws {
