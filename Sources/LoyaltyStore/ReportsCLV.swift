@@ -212,6 +212,7 @@ extension LoyaltyStore {
     /// and the discount rate d, over H years: ⌊s × Σ_{t=1..H} (r / (1 + d))^t⌋. The sum is one fraction
     /// Σ a^t b^(H−t) / b^H with a = retained × 10000 and b = base × (10000 + d in basis points): integers,
     /// whose powers PostgreSQL's numeric computes exactly, so the one rounding is the floor per member.
+    /// `factors` is materialized: one sum per cohort, not one per member (PostgreSQL would inline it).
     /// One pass over the ledger gives both this report's history and the RFM scores' `activity`.
     static let clvValuedSQL = """
         WITH rates AS (\(ReportSQL.rates(3))),
@@ -254,7 +255,7 @@ extension LoyaltyStore {
                    CASE WHEN o.base > 0 THEN o.retained ELSE p.retained END AS retained
             FROM observed o CROSS JOIN (SELECT sum(base)::bigint AS base, sum(retained)::bigint AS retained FROM observed) p
         ),
-        factors AS (
+        factors AS MATERIALIZED (
             SELECT m.*, (SELECT sum(power(m.retained * 10000::numeric, t) * power(greatest(m.base, 1) * (10000 + $8::numeric), $7::int - t))
                          FROM generate_series(1, $7::int) t) AS numerator,
                    power(greatest(m.base, 1) * (10000 + $8::numeric), $7::int) AS denominator
