@@ -50,7 +50,7 @@ CROSS JOIN LATERAL (SELECT CASE WHEN g.r < 0.80 THEN 'MEMBER' WHEN g.r < 0.92 TH
 -- Entries over the two years before as-of; member numbers drawn as members × u^2.5, so a few
 -- members earn most (about what a coalition programme sees).
 INSERT INTO ledger_entries (member_number, posted_at, kind, points, qualifying, activity_date, source, reference,
-                            partner_code, amount_minor, currency)
+                            partner_code, amount_minor, currency, fingerprint)
 SELECT 'B' || lpad((1 + floor(:members * power(g.u, 2.5)))::text, 8, '0'),
        (g.day + time '06:00')::timestamp AT TIME ZONE 'UTC' + make_interval(hours => floor(g.a * 40)::int),
        k.kind,
@@ -66,7 +66,9 @@ SELECT 'B' || lpad((1 + floor(:members * power(g.u, 2.5)))::text, 8, '0'),
        'b' || g.i,
        CASE WHEN k.kind IN ('accrual', 'reversal') THEN (ARRAY['SKYAIR', 'HOTELCO', 'DRIVECO', 'CARDCO', 'DINECO'])[g.p + 1] END,
        CASE WHEN k.kind = 'accrual' AND g.p IN (1, 3, 4) THEN g.amount END,
-       CASE WHEN k.kind = 'accrual' AND g.p IN (1, 3, 4) THEN 'USD' END
+       CASE WHEN k.kind = 'accrual' AND g.p IN (1, 3, 4) THEN 'USD' END,
+       -- Every accrual is its own exactly-once record (migration 0010).
+       CASE WHEN k.kind = 'accrual' THEN 'bench' END
 FROM (SELECT i, random() AS u, :'as_of'::date - floor(random() * 730)::int AS day, floor(random() * 5)::int AS p,
              random() AS a, 500 + floor(random() * 4500)::int AS miles, 1000 + floor(random() * 149000)::bigint AS amount,
              random() AS k
@@ -106,7 +108,7 @@ fastest() {
 }
 
 status=0
-for report in rfm pareto liability tiers settlement "rfm --member B00000001"; do
+for report in rfm pareto liability tiers settlement clv cohorts ladder "rfm --member B00000001" "clv --member B00000001"; do
   svg=()
   if [ -n "${BENCH_SVG_DIR:-}" ] && [ "$report" = "${report% *}" ]; then
     mkdir -p "$BENCH_SVG_DIR" && svg=(--svg "$BENCH_SVG_DIR/$report.svg")

@@ -110,6 +110,12 @@ enum ReportSQL {
              ELSE floor(e.amount_minor::numeric * r.numerator / r.denominator)::bigint END
         """
 
+    /// When member `m`'s relationship began: its enrolment day in the program's zone (UTC offset in
+    /// seconds from parameter `$offset`), or its first ledger entry (`firstEntry`) if that is earlier.
+    static func since(firstEntry: String, offset: Int) -> String {
+        "least(\(firstEntry), ((m.enrolled_at AT TIME ZONE 'UTC') + make_interval(secs => $\(offset)::int))::date)"
+    }
+
     /// Ledger kinds that count as member activity for inactivity expiry.
     static let activityKinds = "('accrual', 'redemption', 'hold_capture', 'transfer_in', 'transfer_out')"
 }

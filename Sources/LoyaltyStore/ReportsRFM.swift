@@ -140,6 +140,12 @@ extension LoyaltyStore {
             WHERE e.kind = 'accrual' AND e.activity_date <= $1::date
             GROUP BY e.member_number
         ),
+        \(rfmRankedSQL)
+        """
+
+    /// `population`, `ranked` and `scored` from `activity` (one row per member with an accrual:
+    /// first_accrual, last_accrual, frequency, monetary), with the parameters of `rfmScoredSQL`.
+    static let rfmRankedSQL = """
         population AS (
             SELECT a.* FROM activity a JOIN members m USING (member_number) WHERE m.status = 'active'
         ),

@@ -52,25 +52,40 @@ extension LoyaltyStore {
                           lapseHorizonDays: settings.tierLapseHorizonDays, tiers: rows)
     }
 
-    /// $1 as-of, $2 qualification period start, $3 proximity percent, $4 lapse horizon days.
-    /// A candidate has q < next threshold and q × 100 ≥ next threshold × (100 − proximity): integers only.
-    static let tierReportSQL = """
+    /// `qualifying` (q per member in the period from $2 through $1) and `ladder` (each tier with the
+    /// next one's code and threshold).
+    static let tierProgressSQL = """
         WITH qualifying AS (
             SELECT member_number, sum(qualifying) AS q FROM ledger_entries
             WHERE qualifying <> 0 AND activity_date BETWEEN $2::date AND $1::date
             GROUP BY member_number
         ),
         ladder AS (
-            SELECT t.code, t.name, t.rank, t.qualifying_threshold,
-                   (SELECT n.qualifying_threshold FROM tiers n WHERE n.rank > t.rank ORDER BY n.rank LIMIT 1) AS next_threshold
+            SELECT t.code, t.name, t.rank, t.qualifying_threshold, n.code AS next_code, n.qualifying_threshold AS next_threshold
             FROM tiers t
+            LEFT JOIN LATERAL (SELECT code, qualifying_threshold FROM tiers n WHERE n.rank > t.rank ORDER BY n.rank LIMIT 1) n ON true
         )
+        """
+
+    /// A candidate has q < next threshold and q × 100 ≥ next threshold × (100 − proximity $3): integers only.
+    static let upgradeCandidateSQL = """
+        l.next_threshold IS NOT NULL AND coalesce(q.q, 0) < l.next_threshold
+        AND coalesce(q.q, 0) * 100 >= l.next_threshold * (100 - $3::bigint)
+        """
+
+    /// Member `m` holds a tier of rank `rank` above the base whose validity ends within the days of
+    /// parameter `days` after the as-of date $1 (or has ended and awaits the next tier run).
+    static func lapsingSQL(rank: String, days: Int) -> String {
+        "\(rank) > 0 AND m.tier_until IS NOT NULL AND m.tier_until < $1::date + $\(days)::int"
+    }
+
+    /// $1 as-of, $2 qualification period start, $3 proximity percent, $4 lapse horizon days.
+    static let tierReportSQL = """
+        \(tierProgressSQL)
         SELECT l.code, l.name, l.rank, l.qualifying_threshold, count(m.member_number) AS members,
+               count(m.member_number) FILTER (WHERE \(upgradeCandidateSQL)) AS upgrade_candidates,
                count(m.member_number) FILTER (
-                   WHERE l.next_threshold IS NOT NULL AND coalesce(q.q, 0) < l.next_threshold
-                     AND coalesce(q.q, 0) * 100 >= l.next_threshold * (100 - $3::bigint)) AS upgrade_candidates,
-               count(m.member_number) FILTER (
-                   WHERE l.rank > 0 AND m.tier_until IS NOT NULL AND m.tier_until < $1::date + $4::int) AS lapsing
+                   WHERE \(lapsingSQL(rank: "l.rank", days: 4))) AS lapsing
         FROM ladder l
         LEFT JOIN members m ON m.tier_code = l.code AND m.status = 'active'
         LEFT JOIN qualifying q ON q.member_number = m.member_number

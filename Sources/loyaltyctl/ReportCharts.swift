@@ -17,6 +17,42 @@ enum ReportCharts {
                  valueAxisTitle: "members", categoryAxisTitle: "segment").svg()
     }
 
+    /// Spend in the window and discounted spend ahead per tier, in whole currency units.
+    static func clv(_ report: CLVReport) -> String {
+        let tiers = report.rows.filter { $0.dimension == .tier }
+        let unit = (0..<(Currency.minorDigits(report.currency) ?? 0)).reduce(Int64(1)) { value, _ in value * 10 }
+        return BarChart(title: "Customer value by tier",
+                        subtitle: "as of \(report.period.asOf); \(report.model.horizonYears) years ahead at "
+                            + "\(NumberText.percent(basisPoints: report.model.discountBasisPoints)) a year; customer equity "
+                            + "\(NumberText.grouped(report.customerEquityMinor / unit)) \(report.currency)",
+                        categories: tiers.map(\.segment),
+                        series: [.init(name: "spend in the last year", values: tiers.map { $0.windowSpendMinor / unit }),
+                                 .init(name: "discounted spend ahead", values: tiers.map { $0.forwardMinor / unit })],
+                        valueAxisTitle: report.currency, categoryAxisTitle: "tier").svg()
+    }
+
+    static func cohorts(_ report: CohortReport) -> String {
+        let periods = report.rows.count
+        let members = report.rows.reduce(0) { $0 + $1.members }
+        return HeatMap(title: "Retention by enrolment \(report.by.rawValue)",
+                       subtitle: "share of each cohort with an accrual in each \(report.by.rawValue) since; as of "
+                        + "\(report.period.asOf); \(NumberText.grouped(members)) members",
+                       rowLabels: report.rows.map { "\(report.by.label($0.cohort)) (\(NumberText.grouped($0.members)))" },
+                       columnLabels: (0..<periods).map(String.init),
+                       cells: report.rows.map { row in (0..<periods).map(row.activeBasisPoints) },
+                       rowAxisTitle: "cohort (members)", columnAxisTitle: "\(report.by.rawValue)s since enrolment").svg()
+    }
+
+    static func ladder(_ report: LadderReport) -> String {
+        let rungs = LadderRung.enrolled
+        return BarChart(title: "Loyalty ladder",
+                        subtitle: "active members per rung on \(report.from.asOf) and on \(report.period.asOf)",
+                        categories: rungs.map(\.rawValue),
+                        series: [.init(name: report.from.asOf.description, values: rungs.map { report.membersOn(from: $0) }),
+                                 .init(name: report.period.asOf.description, values: rungs.map { report.membersOn(asOf: $0) })],
+                        valueAxisTitle: "members", categoryAxisTitle: "rung").svg()
+    }
+
     static func pareto(_ report: ParetoReport) -> String {
         let curves = report.rows.map { row in
             LorenzChart.Curve(name: row.measure == .points ? "points earned" : "spend", points: row.lorenz.map {

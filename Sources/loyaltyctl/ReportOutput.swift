@@ -30,6 +30,15 @@ enum ReportCell: Equatable {
         }
     }
 
+    /// As a JSON value: text quoted, missing as null, numbers exact.
+    var json: String {
+        switch self {
+        case .text(let text): return ReportTable.jsonString(text)
+        case .missing: return "null"
+        default: return plain
+        }
+    }
+
     /// For people: thousands grouped.
     var display: String {
         switch self {
@@ -89,42 +98,44 @@ extension ReportTable {
 
     /// RFC 4180: a header line, fields quoted only when they must be.
     private func csv() -> String {
-        func field(_ text: String) -> String {
+        ([Self.csvLine(columns)] + rows.map { Self.csvLine($0.map(\.plain)) }).joined(separator: "\n") + "\n"
+    }
+
+    /// One CSV line, fields quoted only when they must be.
+    static func csvLine(_ fields: [String]) -> String {
+        fields.map { text in
             guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: ",")
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
         }
-        return ([columns.map(field).joined(separator: ",")] + rows.map { $0.map { field($0.plain) }.joined(separator: ",") })
-            .joined(separator: "\n") + "\n"
+        return out + "\""
+    }
+
+    /// `{column: value, ...}` on one line; numbers from their exact decimal text.
+    static func jsonObject(_ columns: [String], _ row: [ReportCell]) -> String {
+        "{" + zip(columns, row).map { "\(jsonString($0)): \($1.json)" }.joined(separator: ", ") + "}"
     }
 
     /// `{"facts"..., "rows": [{column: value}]}`; numbers are written from their exact decimal text.
     private func json() -> String {
-        func string(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
-        func value(_ cell: ReportCell) -> String {
-            switch cell {
-            case .text(let text): return string(text)
-            case .missing: return "null"
-            default: return cell.plain
-            }
-        }
+        let string = Self.jsonString
         let facts = self.facts.map { "  \(string($0.0)): \(string($0.1))" }
-        let objects = rows.map { row in
-            "    {" + zip(columns, row).map { "\(string($0)): \(value($1))" }.joined(separator: ", ") + "}"
-        }
+        let objects = rows.map { "    " + Self.jsonObject(columns, $0) }
         return "{\n" + (facts + ["  \"rows\": [\n" + objects.joined(separator: ",\n") + (objects.isEmpty ? "]" : "\n  ]")])
             .joined(separator: ",\n") + "\n}\n"
     }

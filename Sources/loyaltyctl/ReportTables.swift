@@ -40,6 +40,91 @@ enum ReportTables {
                     optional(score.monetaryScore.map(Int64.init))]])
     }
 
+    static func clv(_ report: CLVReport) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: report.currency) }
+        return ReportTable(
+            title: "Customer value as of \(report.period.asOf) (spend and points to date; spend ahead over "
+                + "\(report.model.horizonYears) years at the cohort's retention \(report.previousWindowStart)..\(report.period.asOf), "
+                + "discounted \(NumberText.percent(basisPoints: report.model.discountBasisPoints)) a year; "
+                + "customer equity \(ReportCell.money(minor: report.customerEquityMinor, currency: report.currency).display) \(report.currency))",
+            facts: facts("clv", report.period) + clvFacts(report.model, report.previousWindowStart, report.currency)
+                + [("customer_equity", ReportCell.money(minor: report.customerEquityMinor, currency: report.currency).plain)],
+            columns: ["dimension", "segment", "members", "active_in_window", "retention_pct", "retention_from", "spend_to_date",
+                      "points_earned", "spend_in_window", "forward_value", "forward_per_member"],
+            rows: report.rows.map { row in
+                [.text(row.dimension.rawValue), .text(row.segment), .integer(row.members), .integer(row.activeMembers)]
+                    + retentionCells(row.retention)
+                    + [money(row.spendMinor), .integer(row.pointsEarned), money(row.windowSpendMinor), money(row.forwardMinor),
+                       money(row.members == 0 ? 0 : row.forwardMinor / row.members)]
+            })
+    }
+
+    static func clvMember(_ member: CLVMember, model: CLVModel, currency: String) -> ReportTable {
+        let money = { (minor: Int64) in ReportCell.money(minor: minor, currency: currency) }
+        return ReportTable(
+            title: "Customer value of member \(member.number) as of \(member.period.asOf) (spend ahead over \(model.horizonYears) "
+                + "years, discounted \(NumberText.percent(basisPoints: model.discountBasisPoints)) a year, \(currency))",
+            facts: facts("clv", member.period) + clvFacts(model, member.previousWindowStart, currency),
+            columns: ["member", "status", "tier", "rfm_segment", "since", "spend_to_date", "points_earned", "spend_in_window",
+                      "retention_pct", "retention_from", "forward_value"],
+            rows: [[.text(member.number), .text(member.status), .text(member.tierCode), .text(member.rfmSegment),
+                    member.since.map { .text($0.description) } ?? .missing, money(member.spendMinor), .integer(member.pointsEarned),
+                    money(member.windowSpendMinor)] + retentionCells(member.retention) + [money(member.forwardMinor)]])
+    }
+
+    private static func clvFacts(_ model: CLVModel, _ previous: LocalDate, _ currency: String) -> [(String, String)] {
+        [("retention_from", previous.description), ("horizon_years", String(model.horizonYears)),
+         ("discount_rate_pct", ReportCell.percent(basisPoints: model.discountBasisPoints).plain), ("currency", currency)]
+    }
+
+    /// The rate and whether it is the cohort's own or all cohorts' (a cohort with nobody to observe).
+    private static func retentionCells(_ retention: CLVRetention?) -> [ReportCell] {
+        guard let retention else { return [.missing, .missing] }
+        return [.percent(basisPoints: retention.rateBasisPoints), .text(retention.pooled ? "pooled" : "cohort")]
+    }
+
+    static func cohorts(_ report: CohortReport) -> ReportTable {
+        let periods = report.rows.count
+        let prefix = report.by == .month ? "m" : "q"
+        var rows = report.rows.map { row -> [ReportCell] in
+            [.text(report.by.label(row.cohort)), .integer(row.members)]
+                + (0..<periods).map { row.activeBasisPoints($0).map(ReportCell.percent) ?? .missing }
+        }
+        rows.append([.text("churn"), .missing, .missing] + (1..<max(periods, 1)).map { k in
+            let churn = report.churn(k)
+            return churn.base > 0 ? .percent(basisPoints: basisPoints(churn.lost, of: churn.base)) : .missing
+        })
+        return ReportTable(
+            title: "Share of each enrolment \(report.by.rawValue)'s members with an accrual in each \(report.by.rawValue) since "
+                + "(\(prefix)0 is their own), as of \(report.period.asOf), whose \(report.by.rawValue) is partial; churn: active in "
+                + "one \(report.by.rawValue), not in the next",
+            facts: facts("cohorts", report.period) + [("by", report.by.rawValue), ("periods", String(periods))],
+            columns: ["cohort", "members"] + (0..<periods).map { "\(prefix)\($0)_pct" }, rows: rows)
+    }
+
+    static func ladder(_ report: LadderReport) -> ReportTable {
+        let rules = report.rules
+        var rows = LadderRung.allCases.map { rung -> [ReportCell] in
+            [.text(rung.rawValue), .integer(report.membersOn(from: rung))]
+                + LadderRung.enrolled.map { .integer(report.count(from: rung, to: $0)) }
+                + (rung == .notEnrolled ? [.missing, .missing] : [.integer(report.moved(from: rung, up: true)),
+                                                                  .integer(report.moved(from: rung, up: false))])
+        }
+        let all = LadderRung.allCases
+        rows.append([.text("total"), .integer(all.reduce(0) { $0 + report.membersOn(from: $1) })]
+            + LadderRung.enrolled.map { .integer(report.membersOn(asOf: $0)) }
+            + [.integer(all.reduce(0) { $0 + report.moved(from: $1, up: true) }),
+               .integer(all.reduce(0) { $0 + report.moved(from: $1, up: false) })])
+        return ReportTable(
+            title: "Loyalty ladder of active members: rung on \(report.from.asOf) (rows) and on \(report.period.asOf) (columns). "
+                + "Over the 12 months to each date: prospect no accrual, customer 1, client \(rules.clientAccrualsMin) or more, "
+                + "supporter a client of \(rules.supporterTenureMonths) months' tenure with \(rules.supporterPartnersMin)+ partners, "
+                + "advocate a supporter above the base tier with \(rules.advocatePartnersMin)+ partners",
+            facts: facts("ladder", report.period) + [("from", report.from.asOf.description),
+                                                     ("from_window_start", report.from.windowStart.description)],
+            columns: ["rung_before", "members"] + LadderRung.enrolled.map(\.rawValue) + ["moved_up", "moved_down"], rows: rows)
+    }
+
     static func pareto(_ report: ParetoReport) -> ReportTable {
         let percents = report.rows.first?.top.map(\.percent) ?? []
         let rows = report.rows.map { row -> [ReportCell] in

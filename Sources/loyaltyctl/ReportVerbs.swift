@@ -13,10 +13,7 @@ struct ReportOptions {
 
     init(_ args: Arguments) throws(UsageError) {
         try args.expectPositionals(0)
-        if let text = args.options["as-of"] {
-            guard let date = LocalDate(text) else { throw UsageError(message: "--as-of must be YYYY-MM-DD") }
-            asOf = date
-        }
+        asOf = try args.date("as-of")
         let formatText = args.options["format"] ?? ReportFormat.table.rawValue
         guard let format = ReportFormat(rawValue: formatText) else {
             throw UsageError(message: "--format must be one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -53,6 +50,39 @@ let reportVerbs: [Verb] = [
         let score = try context.store.rfmMember(number: number, asOf: options.asOf)
         try options.emit(ReportTables.rfmMember(score, currency: try context.store.program().currency), chart: nil)
     },
+    Verb(words: ["report", "clv"],
+         usage: "report clv [--member NUMBER] [--horizon-years N] [--discount-rate R] \(ReportOptions.usage)",
+         summary: "spend and points so far, discounted spend ahead and customer equity per tier, RFM segment and cohort",
+         valued: ReportOptions.valued.union(["member", "horizon-years", "discount-rate"])) { context, args in
+        let options = try ReportOptions(args)
+        let model = try clvModel(args)
+        guard let number = args.options["member"] else {
+            let report = try context.store.clvReport(asOf: options.asOf, model: model)
+            try options.emit(ReportTables.clv(report)) { ReportCharts.clv(report) }
+            return
+        }
+        let member = try context.store.clvMember(number: number, asOf: options.asOf, model: model)
+        try options.emit(ReportTables.clvMember(member, model: model, currency: try context.store.program().currency), chart: nil)
+    },
+    Verb(words: ["report", "cohorts"], usage: "report cohorts [--by month|quarter] [--periods N] \(ReportOptions.usage)",
+         summary: "members by enrolment month or quarter × share active in each later period, churn per period; heat map",
+         valued: ReportOptions.valued.union(["by", "periods"])) { context, args in
+        let options = try ReportOptions(args)
+        let by = try args.options["by"].map { text throws(UsageError) in
+            guard let by = CohortPeriod(rawValue: text) else { throw UsageError(message: "--by must be month or quarter") }
+            return by
+        } ?? .month
+        let periods = try args.integer("periods", in: CohortReport.periodsRange) ?? 12
+        let report = try context.store.cohortReport(asOf: options.asOf, by: by, periods: periods)
+        try options.emit(ReportTables.cohorts(report)) { ReportCharts.cohorts(report) }
+    },
+    Verb(words: ["report", "ladder"], usage: "report ladder [--from YYYY-MM-DD] \(ReportOptions.usage)",
+         summary: "members per loyalty-ladder rung (prospect to advocate) on two dates and how they moved between them",
+         valued: ReportOptions.valued.union(["from"])) { context, args in
+        let options = try ReportOptions(args)
+        let report = try context.store.ladderReport(asOf: options.asOf, from: try args.date("from"))
+        try options.emit(ReportTables.ladder(report)) { ReportCharts.ladder(report) }
+    },
     reportVerb("pareto",
                summary: "share of points and spend held by the top 1/5/10/20 % of members, the fewest holding 80 %; Lorenz curve",
                make: { try $0.paretoReport(asOf: $1) }, table: ReportTables.pareto, chart: ReportCharts.pareto),
@@ -78,4 +108,28 @@ private func reportVerb<Report>(_ name: String, summary: String,
         let report = try make(context.store, options.asOf)
         try options.emit(table(report)) { chart(report) }
     }
+}
+
+/// `--horizon-years N` and `--discount-rate R` (a yearly fraction with up to four decimals: 0.1 is 10 %).
+private func clvModel(_ args: Arguments) throws(UsageError) -> CLVModel {
+    var model = CLVModel()
+    model.horizonYears = try args.integer("horizon-years", in: CLVModel.horizonYearsRange) ?? model.horizonYears
+    if let text = args.options["discount-rate"] {
+        guard let rate = basisPoints(fraction: text), CLVModel.discountBasisPointsRange.contains(rate) else {
+            throw UsageError(message: "--discount-rate must be a fraction from 0 to 1 with at most four decimals (0.1 is 10 % a year)")
+        }
+        model.discountBasisPoints = rate
+    }
+    return model
+}
+
+/// "0.0825" -> 825; nil unless digits with at most four decimals.
+func basisPoints(fraction text: String) -> Int64? {
+    let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let whole = parts.first, !whole.isEmpty, whole.count <= 6, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber) else { return nil }
+    let decimals = parts.count > 1 ? parts[1] : ""
+    guard decimals.count <= 4, parts.count == 1 || !decimals.isEmpty, decimals.allSatisfy({ $0.isASCII && $0.isNumber }),
+          let wholeValue = Int64(whole), let decimalValue = Int64(String(decimals).padding(toLength: 4, withPad: "0", startingAt: 0))
+    else { return nil }
+    return wholeValue * 10_000 + decimalValue
 }

@@ -3,7 +3,8 @@ import LoyaltyCore
 import LoyaltyStore
 
 /// loyaltyctl: the admin's verbs. Exit codes: 0 ok, 1 failure, 2 usage.
-let verbs: [Verb] = setupVerbs + programVerbs + rewardVerbs + memberVerbs + runVerbs + importVerbs + reportVerbs
+let verbs: [Verb] = setupVerbs + programVerbs + rewardVerbs + memberVerbs + dataRightsVerbs + listVerbs + runVerbs + importVerbs
+    + reportVerbs
 
 func help(for candidates: [Verb]) -> String {
     var text = "usage:\n"

@@ -3,32 +3,6 @@ import XCTest
 
 /// `loyaltyctl report` end to end on the known data set: what a person or a pipe receives.
 final class ReportCLITests: ReportTestCase {
-    /// The built loyaltyctl: $LOYALTY_BIN_DIR (set by `make test`), else next to the test bundle.
-    private func loyaltyctl() throws -> URL {
-        let directory = ProcessInfo.processInfo.environment["LOYALTY_BIN_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let binary = directory.appendingPathComponent("loyaltyctl")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("no loyaltyctl at \(binary.path); run `swift build` first")
-        }
-        return binary
-    }
-
-    /// Runs `loyaltyctl report ...` on the test database and returns exit code and standard output.
-    private func report(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try loyaltyctl()
-        process.arguments = ["report"] + arguments + ["--database", database.url, "--as-of", "2026-06-30"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-    }
-
     func testSettlementAsCSVIsPlainAndExact() throws {
         let result = try report(["settlement", "--format", "csv"])
         XCTAssertEqual(result.status, 0, result.errors)
@@ -86,7 +60,7 @@ final class ReportCLITests: ReportTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        for name in ["rfm", "pareto", "liability", "tiers", "settlement"] {
+        for name in ["rfm", "pareto", "liability", "tiers", "settlement", "clv", "cohorts", "ladder"] {
             let file = directory.appendingPathComponent("\(name).svg")
             let result = try report([name, "--format", "csv", "--svg", file.path])
             XCTAssertEqual(result.status, 0, result.errors)

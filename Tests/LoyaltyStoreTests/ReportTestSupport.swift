@@ -164,4 +164,35 @@ class ReportTestCase: XCTestCase {
     }
 
     func date(_ text: String) throws -> LocalDate { try XCTUnwrap(LocalDate(text)) }
+
+    /// The built loyaltyctl: $LOYALTY_BIN_DIR (set by `make test`), else next to the test bundle.
+    func loyaltyctl() throws -> URL {
+        let directory = ProcessInfo.processInfo.environment["LOYALTY_BIN_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = directory.appendingPathComponent("loyaltyctl")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no loyaltyctl at \(binary.path); run `swift build` first")
+        }
+        return binary
+    }
+
+    /// Runs `loyaltyctl report ...` as of the fixture's date on the test database.
+    func report(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        try run(["report"] + arguments + ["--as-of", "2026-06-30"])
+    }
+
+    /// Runs `loyaltyctl WORDS...` on the test database and returns exit code, standard output and errors.
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try loyaltyctl()
+        process.arguments = arguments + ["--database", database.url]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
 }
