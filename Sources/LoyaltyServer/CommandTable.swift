@@ -72,7 +72,7 @@ struct Command: Sendable {
 
 /// The whole command table; dispatch, COMMAND, arity and permission checks all read it.
 let commandTable: [String: Command] = Dictionary(
-    uniqueKeysWithValues: (sessionCommands + memberCommands + partnerCommands + redemptionCommands).map { ($0.name, $0) })
+    uniqueKeysWithValues: (sessionCommands + memberCommands + partnerCommands + redemptionCommands + eventCommands).map { ($0.name, $0) })
 
 /// What `dispatch` made of a request.
 enum Dispatched {

@@ -73,6 +73,7 @@ public struct ServerConfiguration: Sendable {
         try integer("LOYALTY_BATCH_QUEUE_BYTES_MAX", 64...(64 << 30)) { config.batchQueueBytesMax = $0 }
         try integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400)) { config.storeLimits.holdTTLSecondsMax = $0 }
         try integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512) { config.storeLimits.balanceRoundsInFlightMax = $0 }
+        try integer("LOYALTY_EVENTS_COUNT_MAX", 1...100_000) { config.storeLimits.eventsCountMax = $0 }
         try integer("LOYALTY_SHUTDOWN_GRACE_SECONDS", 0...3_600) { config.shutdownGraceSeconds = $0 }
         try integer("LOYALTY_PROGRAM_POLL_MS", 50...5_000) { config.programPollMilliseconds = $0 }
         return config

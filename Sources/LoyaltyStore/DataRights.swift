@@ -32,6 +32,10 @@ extension LoyaltyStore {
                 """, [number]).affectedRows
             guard erased == 1 else { throw LoyaltyError.conflict("member \(number) was erased already") }
             _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
+            if member.status == "active" {
+                conn.executeBeforeCommit(EventKind.memberClosed.insert(member: "$1", payload: "jsonb_build_object('erased', true)"),
+                                         [number])
+            }
             try Audit.record(conn, actor: actor, action: "member.erase", member: number,
                              details: ["status_before": member.status], reason: reason)
         }

@@ -200,7 +200,10 @@ extension LoyaltyStore {
         guard !reason.isEmpty else { throw .invalid("a reason is required") }
         try write { conn in
             _ = try LockedMember.lock(conn, number)
-            _ = try conn.query("UPDATE members SET status = 'closed' WHERE member_number = $1", [number])
+            _ = try conn.query("""
+                WITH closed AS (UPDATE members SET status = 'closed' WHERE member_number = $1)
+                \(EventKind.memberClosed.insert(member: "$1", payload: "jsonb_build_object('erased', false)"))
+                """, [number])
             try Audit.record(conn, actor: actor, action: "member.close", member: number, reason: reason)
         }
     }

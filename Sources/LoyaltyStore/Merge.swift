@@ -60,7 +60,12 @@ extension LoyaltyStore {
                     try TierKeeper.requalify(conn, program: program, member: into, activityDate: day)
                 }
             }
-            _ = try conn.query("UPDATE members SET status = 'merged', merged_into = $2 WHERE member_number = $1", [from, into])
+            _ = try conn.query("""
+                WITH merged AS (UPDATE members SET status = 'merged', merged_into = $2 WHERE member_number = $1)
+                \(EventKind.memberMerged.insert(member: "$1", payload: """
+                    jsonb_build_object('into', $2::text, 'merge_id', $3::text, 'points', $4::bigint, 'qualifying', $5::bigint)
+                    """))
+                """, [from, into, mergeID, String(duplicate.balance), String(moved)])
             for member in [from, into] {
                 try TierKeeper.refresh(conn, program: program, member: member, today: today, reason: "merge \(from) into \(into)")
             }

@@ -100,6 +100,8 @@ extension LoyaltyStore {
                 ), e AS (
                     INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                     VALUES ($1, 'redemption', -$5::bigint, $7, $6, $2)
+                ), v AS (
+                    \(EventKind.redemptionMade.insert(member: "$1", payload: Self.redemptionPayload))
                 )
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
                 """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description,
@@ -170,6 +172,9 @@ extension LoyaltyStore {
                 ), e AS (
                     INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
                     VALUES ($1, 'hold_capture', -$5::bigint, $7, $6, $3)
+                ), v AS (
+                    \(EventKind.redemptionMade.insert(
+                        member: "$1", payload: "jsonb_build_object('redemption', $3::text, 'reward', $4::text, 'quantity', 1, 'points', $5::bigint, 'hold', $2::text)"))
                 )
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
                 """, [member.number, holdID, id, reward?.code, String(points), principal.description, today.description,
@@ -178,6 +183,10 @@ extension LoyaltyStore {
             return SpendReceipt(id: id, points: points, availableAfter: member.available + held - points)
         }
     }
+
+    /// The payload of a REDEEM's `redemption.made` event, over its write's parameters.
+    private static let redemptionPayload =
+        "jsonb_build_object('redemption', $2::text, 'reward', $3::text, 'quantity', $4::int, 'points', $5::bigint, 'hold', NULL::text)"
 
     /// Releases an active hold; releasing a released or lapsed hold again is harmless.
     public func release(principal: Principal, holdID: String) throws(LoyaltyError) {
@@ -220,6 +229,9 @@ extension LoyaltyStore {
                 ), s AS (
                     -- The stock it took goes back, unless the reward has become unlimited since.
                     UPDATE rewards SET stock = stock + $6 WHERE code = $7 AND $6 > 0 AND stock IS NOT NULL
+                ), v AS (
+                    \(EventKind.redemptionCancelled.insert(
+                        member: "$1", payload: "jsonb_build_object('redemption', $2::text, 'reward', $7::text, 'points_refunded', $3::bigint)"))
                 )
                 UPDATE members SET balance = balance + $3 WHERE member_number = $1
                 """, [number, redemptionID, String(points), today.description, principal.description,

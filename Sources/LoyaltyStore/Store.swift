@@ -26,6 +26,8 @@ public struct StoreLimits: Sendable, Equatable {
     /// for the next one. One measured best at 8 clients on 2 cores (docs/benchmarks.md): rounds
     /// carry 3-6 keys instead of 2, which costs PostgreSQL and loyaltyd fewer round trips.
     public var balanceRoundsInFlightMax: Int = 1
+    /// Events one EVENTS FROM (or one read of `events tail`) returns at most.
+    public var eventsCountMax: Int = 1_000
 
     public init() {}
 }

@@ -136,7 +136,7 @@ enum TierKeeper {
             WHERE member_number BETWEEN $1 AND $2 AND source = 'override' AND revoked_at IS NULL AND valid_until >= $5::date
             GROUP BY member_number
         ), best AS (
-            SELECT DISTINCT ON (g.member_number) g.member_number, g.tier_code, g.valid_until, g.reason
+            SELECT DISTINCT ON (g.member_number) g.member_number, g.tier_code, g.valid_until, g.reason, g.source
             FROM tier_grants g JOIN program_tiers t ON t.code = g.tier_code
                  LEFT JOIN newest_override o ON o.member_number = g.member_number
             WHERE g.member_number BETWEEN $1 AND $2 AND g.revoked_at IS NULL
@@ -144,7 +144,8 @@ enum TierKeeper {
             ORDER BY g.member_number, t.rank DESC, g.valid_until DESC NULLS FIRST
         ), stale AS (
             SELECT m.member_number, m.xmin AS row_version, m.tier_code AS from_tier, m.tier_until AS from_until,
-                   coalesce(b.tier_code, $6) AS to_tier, b.valid_until AS to_until, b.reason AS grant_reason
+                   coalesce(b.tier_code, $6) AS to_tier, b.valid_until AS to_until, b.reason AS grant_reason,
+                   b.source AS grant_source
             FROM members m LEFT JOIN best b USING (member_number)
             WHERE m.member_number BETWEEN $1 AND $2
               AND (m.tier_code <> coalesce(b.tier_code, $6) OR m.tier_until IS DISTINCT FROM b.valid_until)
@@ -176,6 +177,14 @@ enum TierKeeper {
                     || CASE WHEN grant_reason IS NULL THEN '' ELSE '; ' || to_tier || ' from ' || grant_reason END)
                 FROM updated
                 RETURNING 1
+            ), announced AS (
+                -- Up or down by rank; at the same rank, a lifetime grant taking over or a renewal.
+                INSERT INTO events (kind, member_number, payload)
+                SELECT '\(EventKind.tierChanged.rawValue)', u.member_number, jsonb_build_object(
+                    'from', u.from_tier, 'to', u.to_tier, 'until', u.to_until, 'lifetime', coalesce(u.grant_source = 'lifetime', false),
+                    'change', CASE WHEN t.rank > f.rank THEN 'up' WHEN t.rank < f.rank THEN 'down'
+                                   WHEN u.grant_source = 'lifetime' THEN 'lifetime' ELSE 'renewed' END)
+                FROM updated u LEFT JOIN program_tiers f ON f.code = u.from_tier LEFT JOIN program_tiers t ON t.code = u.to_tier
             )
             SELECT (SELECT count(*) FROM history) AS changed, (SELECT count(*) FROM stale) AS stale
             """, staleParameters(program, first: first, last: last, asOf: asOf) + [reason]).first

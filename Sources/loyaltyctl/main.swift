@@ -4,7 +4,7 @@ import LoyaltyStore
 
 /// loyaltyctl: the admin's verbs. Exit codes: 0 ok, 1 failure, 2 usage.
 let verbs: [Verb] = setupVerbs + programVerbs + rewardVerbs + memberVerbs + dataRightsVerbs + listVerbs + runVerbs + importVerbs
-    + reportVerbs
+    + reportVerbs + eventVerbs
 
 func help(for candidates: [Verb]) -> String {
     var text = "usage:\n"

@@ -71,6 +71,8 @@ extension RawClient {
     }
 }
 
+func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
 /// `[id, points, third]`, the shape of most write replies.
 func triple(_ id: String, _ points: Int64, _ third: Int64) -> RESPValue {
     .array([.bulk(id), .integer(points), .integer(third)])

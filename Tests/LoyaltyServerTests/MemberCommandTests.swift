@@ -186,7 +186,6 @@ final class MemberCommandTests: EndToEndTestCase {
         try store.closeMember(number: number, reason: "end-to-end test", actor: .admin(user: "test"))
     }
 
-    private func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 }
 
 extension RESPValue {

@@ -111,7 +111,7 @@ final class SessionCommandTests: EndToEndTestCase {
 
     func testCommandDescribesTheTableSoRedisCLIStartsCleanly() throws {
         let client = try connect()
-        XCTAssertEqual(try client.call(["COMMAND", "COUNT"]), .integer(26))
+        XCTAssertEqual(try client.call(["COMMAND", "COUNT"]), .integer(27))
         XCTAssertEqual(try client.call(["COMMAND", "DOCS"]), .array([]))
         guard case .array(let rows) = try client.call(["COMMAND"]) else { return XCTFail("COMMAND is not an array") }
         let names = rows.compactMap { row -> String? in
@@ -120,7 +120,7 @@ final class SessionCommandTests: EndToEndTestCase {
         }
         XCTAssertEqual(Set(names), ["ping", "echo", "auth", "hello", "quit", "info", "command", "enroll", "balance", "member",
                                     "pin", "tier", "statement", "accrue", "reverse", "batch", "rewards", "redeem", "hold", "capture",
-                                    "release", "cancel", "transfer", "client", "select", "reset"])
+                                    "release", "cancel", "transfer", "client", "select", "reset", "events"])
         let arityOf = Dictionary(uniqueKeysWithValues: rows.compactMap { row -> (String, RESPValue)? in
             guard case .array(let fields) = row, case .bulk(let name) = fields[0] else { return nil }
             return (name, fields[1])
