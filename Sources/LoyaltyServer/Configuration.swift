@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var databaseReadURL: String?
     /// How often the server looks for a new program version or partner change (`ProgramFollower`).
     public var programPollMilliseconds = ProgramFollower.intervalMillisecondsDefault
+    /// EVENTS WAIT's longest timeout, and how often parked waits look at the outbox when no
+    /// notification came (one lost to a reconnect only delays an answer by this much).
+    public var eventsWaitMillisecondsMax = EventWaiters.waitMillisecondsMaxDefault
+    public var eventsPollMilliseconds = EventWaiters.pollMillisecondsDefault
 
     public init() {}
 
@@ -74,6 +78,8 @@ public struct ServerConfiguration: Sendable {
         try integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400)) { config.storeLimits.holdTTLSecondsMax = $0 }
         try integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512) { config.storeLimits.balanceRoundsInFlightMax = $0 }
         try integer("LOYALTY_EVENTS_COUNT_MAX", 1...100_000) { config.storeLimits.eventsCountMax = $0 }
+        try integer("LOYALTY_EVENTS_WAIT_MS_MAX", 0...3_600_000) { config.eventsWaitMillisecondsMax = $0 }
+        try integer("LOYALTY_EVENTS_POLL_MS", 10...60_000) { config.eventsPollMilliseconds = $0 }
         try integer("LOYALTY_SHUTDOWN_GRACE_SECONDS", 0...3_600) { config.shutdownGraceSeconds = $0 }
         try integer("LOYALTY_PROGRAM_POLL_MS", 50...5_000) { config.programPollMilliseconds = $0 }
         return config

@@ -81,6 +81,7 @@ public final class Server: @unchecked Sendable {
         dailyRuns?.start()
         let programFollower = ProgramFollower(store: services.store, intervalMilliseconds: configuration.programPollMilliseconds)
         programFollower.start()
+        services.eventWaiters.start()
         threadsDone.lock()
         threadsRunning = configuration.workerThreads
         threadsDone.unlock()
@@ -101,6 +102,7 @@ public final class Server: @unchecked Sendable {
         threadsDone.unlock()
         dailyRuns?.stop()
         programFollower.stop()
+        services.eventWaiters.stop()
         if stuck > 0 {
             // A request still running past the grace period (a lock that is never released, a hung
             // database): exiting drops its database connection, so PostgreSQL rolls it back unanswered.
@@ -120,6 +122,8 @@ public final class Server: @unchecked Sendable {
     /// one housekeeping interval.
     public func shutdown() {
         lock.withLock { shutdownRequested = true }
+        // Parked EVENTS WAITs are answered (with nothing yet) rather than held through the grace period.
+        services.eventWaiters.stop()
     }
 
     // MARK: - The serving threads

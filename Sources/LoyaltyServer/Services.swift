@@ -11,11 +11,15 @@ final class Services: Sendable {
     let batchBudget: BatchQueueBudget
     /// Each open connection as CLIENT LIST shows it.
     let clients = ClientDirectory()
+    /// EVENTS WAITs parked until an event or their timeout.
+    let eventWaiters: EventWaiters
 
     init(store: LoyaltyStore, metrics: Metrics, configuration: ServerConfiguration) {
         self.store = store
         self.metrics = metrics
         self.configuration = configuration
         batchBudget = BatchQueueBudget(bytesMax: configuration.batchQueueBytesMax)
+        eventWaiters = EventWaiters(store: store, conninfo: configuration.databaseURL,
+                                    pollMilliseconds: configuration.eventsPollMilliseconds)
     }
 }

@@ -34,6 +34,20 @@ public struct OutboundEvent: Sendable, Equatable {
 }
 
 extension LoyaltyStore {
+    /// The PostgreSQL channel the outbox notifies when a transaction that wrote events commits.
+    public static let eventsChannel = "loyalty_events"
+
+    /// Gives positions to the events committed since the last call (migration 0016).
+    static let stampEvents: (sql: String, parameters: [String?]) = ("SELECT events_stamp()", [])
+
+    /// The highest position given so far, after giving positions to what committed since.
+    public func newestEventPosition() throws(LoyaltyError) -> Int64 {
+        try write { conn in
+            try conn.pipeline([Self.stampEvents, ("SELECT coalesce(max(position), 0) AS newest FROM events", [])])[1]
+                .first?.int64("newest") ?? 0
+        }
+    }
+
     /// Up to `count` events after `position`, oldest first. Events committed since the last read
     /// get their positions first (`events_stamp`), in the same transaction, so what is returned has
     /// committed and nothing can later appear below it.
@@ -42,7 +56,7 @@ extension LoyaltyStore {
         guard (1...limits.eventsCountMax).contains(count) else { throw .invalid("COUNT must be 1-\(limits.eventsCountMax)") }
         return try write { conn in
             let result = try conn.pipeline([
-                ("SELECT events_stamp()", []),
+                Self.stampEvents,
                 ("""
                  SELECT position, kind, member_number, payload::text AS payload,
                         to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at

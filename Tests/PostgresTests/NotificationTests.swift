@@ -1,0 +1,33 @@
+import Foundation
+import Postgres
+import XCTest
+
+/// LISTEN and waiting for notifications: delivered at the sender's COMMIT, not before, and never
+/// for a rolled-back transaction; a wait with none ends at its timeout.
+final class NotificationTests: DatabaseTestCase {
+    func testANotificationArrivesWhenItsTransactionCommits() throws {
+        try connection.listen("outbox news")
+        let sender = try database.connect()
+        defer { sender.close() }
+        XCTAssertEqual(try connection.notifications(waitingMilliseconds: 50), [], "nothing sent yet")
+        try sender.transaction { conn in _ = try conn.query("SELECT pg_notify('outbox news', '')") }
+        XCTAssertEqual(try connection.notifications(waitingMilliseconds: 5_000), ["outbox news"])
+        XCTAssertThrowsError(try sender.transaction { conn in
+            _ = try conn.query("SELECT pg_notify('outbox news', '')")
+            throw CancellationError()
+        })
+        let started = Date()
+        XCTAssertEqual(try connection.notifications(waitingMilliseconds: 300), [], "a rolled-back transaction notifies no one")
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.29)
+        XCTAssertEqual(try connection.query("SELECT 1 AS one").first?.int("one"), 1, "the connection is still usable")
+    }
+
+    func testALostConnectionIsReportedNotWaitedOn() throws {
+        try connection.listen("gone")
+        let killer = try database.connect()
+        defer { killer.close() }
+        let pid = try connection.query("SELECT pg_backend_pid() AS pid").first!.string("pid")
+        _ = try killer.query("SELECT pg_terminate_backend($1::int)", [pid])
+        XCTAssertEqual(expectPostgresError { try connection.notifications(waitingMilliseconds: 5_000) }?.code, .connectionLost)
+    }
+}
