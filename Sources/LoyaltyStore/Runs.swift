@@ -18,6 +18,10 @@ public struct RunLimits: Sendable, Equatable {
     public var chunkPassesMax: Int = 3
     /// Chunks one run may take: far beyond any real member count, a stop for a runaway loop.
     public var chunksMax: Int = 1_000_000
+    /// How far ahead the daily runs announce points expiring (`points.expiring`, written by
+    /// `expire`) and tiers lapsing (`tier.lapsing`, written by `tiers evaluate`) as outbound events.
+    public var expiringNoticeDays: Int = 30
+    public var lapsingNoticeDays: Int = 60
 
     public init() {}
 }

@@ -48,7 +48,7 @@ extension LoyaltyStore {
                     return RunCounts(members: try row?.int64("members") ?? 0, points: try row?.int64("points") ?? 0)
                 }
             } else {
-                let passesMax = limits.chunkPassesMax
+                let passesMax = limits.chunkPassesMax, expiringDays = limits.expiringNoticeDays
                 outcome = try driver.run(pool, progress: progress) { conn, chunk in
                     var counts = RunCounts()
                     // Another pass for the members a request changed meanwhile, if they still have points due.
@@ -57,6 +57,7 @@ extension LoyaltyStore {
                         counts = counts + pass.expired
                         if pass.expired.members == pass.due { break }
                     }
+                    try DailyNotices.announceExpiring(conn, program: program, asOf: asOf, days: expiringDays, chunk: chunk)
                     return counts
                 }
             }

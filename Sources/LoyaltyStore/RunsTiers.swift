@@ -33,7 +33,7 @@ extension LoyaltyStore {
         let program = try program()
         let asOf = try runDate(asOf)
         do {
-            let passesMax = limits.chunkPassesMax
+            let passesMax = limits.chunkPassesMax, lapsingDays = limits.lapsingNoticeDays
             let outcome = try RunDriver(kind: .tiers, asOf: asOf, limits: limits, actor: actor).run(pool, progress: progress) { conn, chunk in
                 var counts = RunCounts()
                 counts.grants += Int64(try TierKeeper.settleLifetime(conn, program: program, first: chunk.first, last: chunk.last))
@@ -44,6 +44,7 @@ extension LoyaltyStore {
                     counts.members += Int64(pass.changed)
                     if pass.changed == pass.stale { break }
                 }
+                try DailyNotices.announceLapsing(conn, program: program, asOf: asOf, days: lapsingDays, chunk: chunk)
                 return counts
             }
             return TierRunSummary(asOf: asOf, membersChanged: outcome.counts.members, grantsMade: outcome.counts.grants,

@@ -79,6 +79,30 @@ final class EventTests: EndToEndTestCase {
         XCTAssertEqual(try ctl("events", "tail", "--from", "-1").status, 2)
     }
 
+    func testTheDailyRunsAnnounceExpiringPointsAndLapsingTiersOnce() throws {
+        try credit("M2", 500)
+        let air = try connect(as: "SKYAIR")
+        XCTAssertEqual(try air.call(["ACCRUE", "f1", "M1", Self.today, "miles=26000"]), triple("f1", 26_000, 26_000))
+        let year = Int(Self.today.prefix(4))!
+        let expiryRun = try XCTUnwrap(try sql("SELECT (('\(Self.today)'::date + interval '18 months')::date - 30)::text"))
+        for _ in 0..<2 {
+            XCTAssertEqual(try ctl("expire", "--as-of", expiryRun).status, 0)
+            XCTAssertEqual(try ctl("tiers", "evaluate", "--as-of", "\(year + 2)-01-15").status, 0)
+        }
+        let lines = try ctl("events", "tail").stdout.split(separator: "\n").map { String($0) }
+        let notices = try lines.compactMap { line -> [String: Any]? in
+            let event = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return event["kind"] as? String == "tier.changed" ? nil : event
+        }
+        // By then M1's Premier (through February of the year after next) no longer exempts it.
+        XCTAssertEqual(notices.map { $0["kind"] as? String }, ["points.expiring", "points.expiring", "tier.lapsing"],
+                       "once each, run twice")
+        XCTAssertEqual(notices.map { $0["member"] as? String }, ["M1", "M2", "M1"])
+        XCTAssertEqual((notices[1]["payload"] as? [String: Any])?["lot_date"] as? String, Self.today)
+        XCTAssertEqual((notices[1]["payload"] as? [String: Any])?["points"] as? Int, 500)
+        XCTAssertEqual((notices[2]["payload"] as? [String: Any])?["tier"] as? String, "PREMIER")
+    }
+
     /// An event whose transaction began first but commits last must not land below a position a
     /// consumer has already read: positions are given at read time, to committed rows only.
     func testAnEventCommittedLateStillComesAfterWhatTheConsumerRead() throws {
