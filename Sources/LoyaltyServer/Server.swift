@@ -25,6 +25,8 @@ public final class Server: @unchecked Sendable {
     private var threadsRunning = 0
     private let threadsDone = NSCondition()
     private let epollFD: Int32
+    /// Request limits before AUTH (`ServerConfiguration.unauthenticatedLimits`).
+    private let unauthenticatedLimits: ProtocolLimits
     private var listenFD: Int32
     /// The port actually bound (differs from the configuration's when that is 0).
     public let port: UInt16
@@ -38,6 +40,7 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
+        unauthenticatedLimits = configuration.unauthenticatedLimits
         func pool(_ conninfo: String) -> ConnectionPool {
             // Every statement the server sends is keyed lookups and writes whose best plan does not
             // depend on the values: a generic plan saves re-planning on each call (BALANCE's combined
@@ -168,7 +171,7 @@ public final class Server: @unchecked Sendable {
                 Log.event("connection_refused", ["peer": peer, "reason": "connections_max"])
                 continue
             }
-            let connection = ClientConnection(id: nextClientID, fd: fd, peer: peer, limits: configuration.protocolLimits,
+            let connection = ClientConnection(id: nextClientID, fd: fd, peer: peer, limits: unauthenticatedLimits,
                                               now: Self.nowSeconds())
             nextClientID += 1
             connections[fd] = connection
@@ -216,9 +219,10 @@ public final class Server: @unchecked Sendable {
         if connection.hasPending { finishTurn(connection, peerGone: !flush(connection)) } else { continueTurn(connection) }
     }
 
-    /// Reads what the socket holds now and decodes it; false when the peer is gone.
+    /// Reads what the socket holds now, while the client is within its budget, and decodes it;
+    /// false when the peer is gone.
     private func readAvailable(_ connection: ClientConnection, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        for _ in 0..<4 where !connection.closeWhenFlushed {
+        for _ in 0..<4 where !connection.closeWhenFlushed && !isBacklogged(connection) {
             let count = read(connection.fd, buffer.baseAddress, buffer.count)
             if count == 0 {
                 // End of input (the client may have only half-closed, as `nc -N` does): answer what it sent, then close.
@@ -231,18 +235,45 @@ public final class Server: @unchecked Sendable {
                 return false
             }
             connection.decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            do {
-                while let request = try connection.decoder.next() { connection.pending.append(.request(request)) }
-            } catch {
-                Log.error("protocol_error", ["client": String(connection.id), "message": error.message])
-                connection.pending.append(.protocolError(error.reply))
-                connection.closeWhenFlushed = true
-            }
-            if connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax { break }
+            decodeRequests(connection)
             // A short read emptied the socket; asking again would only cost a system call to hear EAGAIN.
             if count < buffer.count { break }
         }
         return true
+    }
+
+    /// Turns received bytes into pending requests. Before AUTH one request at a time, under the
+    /// tighter limits: what follows an AUTH is decoded once it has run, under the client's own.
+    private func decodeRequests(_ connection: ClientConnection) {
+        do {
+            while !connection.decodingStopped && (connection.session.principal != nil || !connection.hasPending) {
+                connection.decoder.limits = connection.session.principal == nil ? unauthenticatedLimits : configuration.protocolLimits
+                guard let request = try connection.decoder.next() else { return }
+                connection.enqueue(.request(request))
+            }
+        } catch {
+            Log.error("protocol_error", ["client": String(connection.id), "message": error.message])
+            connection.enqueue(.protocolError(error.reply))
+            connection.decodingStopped = true
+        }
+    }
+
+    /// Whether the client holds what it may make the server hold, so that reading from it waits:
+    /// requests queued unanswered (a count and bytes) and unsent replies; before AUTH all of it
+    /// together, received bytes not yet decoded included.
+    private func isBacklogged(_ connection: ClientConnection) -> Bool {
+        if connection.session.principal == nil {
+            return connection.decoder.bufferedByteCount + connection.pendingBytes + connection.unsentBytes
+                >= configuration.unauthenticatedBufferedBytesMax
+        }
+        return connection.pendingCount >= configuration.pipelinedRequestsMax
+            || connection.pendingBytes >= configuration.inputBufferedBytesMax
+            || connection.unsentBytes >= configuration.outputBufferedBytesMax
+    }
+
+    /// Unsent reply bytes past which a client's requests wait for it to read.
+    private func outputBudget(_ connection: ClientConnection) -> Int {
+        connection.session.principal == nil ? configuration.unauthenticatedBufferedBytesMax : configuration.outputBufferedBytesMax
     }
 
     private enum PendingOutcome {
@@ -256,10 +287,10 @@ public final class Server: @unchecked Sendable {
     /// requests behind it wait for its answer (`resume`), and this thread serves other sockets.
     private func runPending(_ connection: ClientConnection) -> PendingOutcome {
         var ran = 0
-        while connection.hasPending && ran < Self.requestsPerTurnMax
-                && connection.unsentBytes < configuration.outputBufferedBytesMax {
-            let work = connection.pending[connection.pendingHead]
-            connection.pendingHead += 1
+        // Before AUTH a request is decoded only once the one before it has run.
+        decodeRequests(connection)
+        while connection.hasPending && ran < Self.requestsPerTurnMax && connection.unsentBytes < outputBudget(connection) {
+            let work = connection.takeNext()
             ran += 1
             switch work {
             case .request(let request):
@@ -276,16 +307,9 @@ public final class Server: @unchecked Sendable {
                 stopAfterThisReply(connection)
             }
             if connection.unsentBytes >= 16 * 1024, !flush(connection) { return .ran(peerGone: true) }
+            if !connection.hasPending { decodeRequests(connection) }
         }
-        if !connection.hasPending {
-            connection.pending.removeAll(keepingCapacity: connection.pending.capacity <= 1_024)
-            connection.pendingHead = 0
-        } else if connection.pendingHead >= Self.requestsPerTurnMax {
-            // A client that keeps its pipeline full never drains it: drop the answered requests
-            // now, or they would be kept until it stops sending.
-            connection.pending.removeFirst(connection.pendingHead)
-            connection.pendingHead = 0
-        }
+        if connection.hasPending { connection.compactPending() }
         return .ran(peerGone: !flush(connection))
     }
 
@@ -301,8 +325,8 @@ public final class Server: @unchecked Sendable {
 
     private func stopAfterThisReply(_ connection: ClientConnection) {
         connection.closeWhenFlushed = true
-        connection.pending.removeAll()
-        connection.pendingHead = 0
+        connection.decodingStopped = true
+        connection.dropPending()
     }
 
     /// Writes what the socket takes now; false when the peer is gone.
@@ -314,6 +338,7 @@ public final class Server: @unchecked Sendable {
             }
             if sent > 0 {
                 connection.outputSent += sent
+                connection.lastOutputProgressSeconds = Self.nowSeconds()
             } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 return true
             } else if !(sent < 0 && errno == EINTR) {
@@ -322,6 +347,7 @@ public final class Server: @unchecked Sendable {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
         connection.outputSent = 0
+        connection.lastOutputProgressSeconds = Self.nowSeconds()
         return true
     }
 
@@ -336,9 +362,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         var wanted = Socket.epollOneShot | Socket.epollRdHup
-        let backlogged = connection.unsentBytes >= configuration.outputBufferedBytesMax
-            || connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax
-        if !connection.closeWhenFlushed && !backlogged { wanted |= Socket.epollIn }
+        if !connection.closeWhenFlushed && !isBacklogged(connection) { wanted |= Socket.epollIn }
         // Unsent output, or requests left for a later turn: come back when the socket can take more.
         if connection.unsentBytes > 0 || connection.hasPending { wanted |= Socket.epollOut }
         lock.withLock {
@@ -377,8 +401,11 @@ public final class Server: @unchecked Sendable {
                 let idle = !connection.hasPending && connection.unsentBytes == 0
                     // Whole seconds: `>` so that a connection used a moment ago is never taken for idle.
                     && now - connection.lastActiveSeconds > configuration.idleTimeoutSeconds
+                // A client that reads none of its replies would hold them, and its requests, for ever.
+                let stalled = connection.unsentBytes > 0 && now - connection.lastOutputProgressSeconds > configuration.outputStallSeconds
                 if graceOver { closeLocked(connection, reason: "shutdown_grace_expired") }
                 else if idle { closeLocked(connection, reason: "idle_timeout") }
+                else if stalled { closeLocked(connection, reason: "output_stalled") }
             }
         }
         guard let deadline = drainDeadline else { return false }
