@@ -22,12 +22,15 @@ public final class Server: @unchecked Sendable {
     private var lastSweepSeconds = 0
     /// The listener is left unarmed after running out of descriptors; the next sweep re-arms it.
     private var acceptPaused = false
+    /// False once a shutdown stopped accepting (server lock). The descriptor itself stays open
+    /// until every serving thread is gone, so no thread can accept on a number reused meanwhile.
+    private var listening = true
     private var threadsRunning = 0
     private let threadsDone = NSCondition()
     private let epollFD: Int32
     /// Request limits before AUTH (`ServerConfiguration.unauthenticatedLimits`).
     private let unauthenticatedLimits: ProtocolLimits
-    private var listenFD: Int32
+    private let listenFD: Int32
     /// The port actually bound (differs from the configuration's when that is 0).
     public let port: UInt16
 
@@ -55,9 +58,8 @@ public final class Server: @unchecked Sendable {
         })
         services = Services(store: store, metrics: Metrics(), configuration: configuration)
         (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
-        control(EPOLL_CTL_ADD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+        epollFD = try Socket.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        try control(EPOLL_CTL_ADD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
     }
 
     /// Serves until `shutdown()`; then stops accepting, finishes what is in flight (up to the
@@ -87,13 +89,14 @@ public final class Server: @unchecked Sendable {
         threadsDone.unlock()
         for index in 0..<configuration.workerThreads {
             let thread = Thread { [self] in
+                // The system's name (top -H, gdb, /proc): Foundation's Thread.name does not always reach it.
+                _ = pthread_setname_np(pthread_self(), "loyaltyd-\(index)")
                 serveLoop()
                 threadsDone.lock()
                 threadsRunning -= 1
                 threadsDone.broadcast()
                 threadsDone.unlock()
             }
-            thread.name = "loyaltyd-\(index)"
             thread.start()
         }
         threadsDone.lock()
@@ -107,6 +110,7 @@ public final class Server: @unchecked Sendable {
             Log.error("stopped_with_requests_in_flight", ["threads": String(stuck)])
             return
         }
+        close(listenFD)
         services.store.close()
         Log.event("stopped")
     }
@@ -129,12 +133,16 @@ public final class Server: @unchecked Sendable {
         defer { buffer.deallocate() }
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
-            let count = epoll_wait(epollFD, &events, Int32(events.count), Self.housekeepingIntervalMilliseconds)
-            if count < 0 && errno != EINTR {
-                Log.error("epoll_wait", ["errno": String(errno)])
+            let count: Int32
+            do {
+                count = try Socket.call("epoll_wait") {
+                    epoll_wait(epollFD, &events, Int32(events.count), Self.housekeepingIntervalMilliseconds)
+                }
+            } catch {
+                Log.error("epoll_wait", ["errno": String(error.code), "message": error.description])
                 return
             }
-            for index in 0..<max(0, Int(count)) {
+            for index in 0..<Int(count) {
                 let tag = events[index].data.u64
                 if tag == Self.listenTag { acceptAll() } else { serve(tag: tag, events: events[index].events, buffer) }
             }
@@ -144,28 +152,35 @@ public final class Server: @unchecked Sendable {
 
     private func acceptAll() {
         var outOfDescriptors = false
-        defer {
-            if !outOfDescriptors, listenFD >= 0 { control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag) }
-        }
+        defer { if !outOfDescriptors { lock.withLock { armListenerLocked() } } }
         for _ in 0..<256 {
-            guard let (fd, peer) = Socket.accept(listenFD) else {
+            let accepted: (fd: Int32, peer: String)?
+            do {
+                accepted = try Socket.accept(listenFD)
+            } catch where error.code == EMFILE || error.code == ENFILE {
                 // Out of descriptors, the waiting connection stays queued and the listener would fire
                 // again at once, spinning a thread: it rests until housekeeping re-arms it.
-                if errno == EMFILE || errno == ENFILE {
-                    outOfDescriptors = true
-                    let open = lock.withLock {
-                        acceptPaused = true
-                        return connections.count
-                    }
-                    Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
+                outOfDescriptors = true
+                let open = lock.withLock {
+                    acceptPaused = true
+                    return connections.count
                 }
+                Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
+                return
+            } catch {
+                // A connection reset before it was accepted, or the listener shut down: nothing to serve.
+                Log.error("accept", ["errno": String(error.code), "message": error.description])
+                if error.code == ECONNABORTED || error.code == EPROTO { continue }
                 return
             }
+            guard let (fd, peer) = accepted else { return }
             lock.lock()
             guard connections.count < configuration.connectionsMax, !shutdownRequested else {
                 lock.unlock()
                 let refusal = Reply.error(code: "LIMIT", message: "too many connections (max \(configuration.connectionsMax))").encoded
-                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                _ = try? Socket.call("send") {
+                    refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                }
                 close(fd)
                 services.metrics.rejected()
                 Log.event("connection_refused", ["peer": peer, "reason": "connections_max"])
@@ -178,7 +193,30 @@ public final class Server: @unchecked Sendable {
             lock.unlock()
             services.metrics.connected()
             Log.event("connect", ["client": String(connection.id), "peer": peer])
-            control(EPOLL_CTL_ADD, fd, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot, tag: connection.tag)
+            arm(connection, EPOLL_CTL_ADD, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot)
+        }
+    }
+
+    /// Re-arms the listener unless a shutdown stopped it; a failure is logged and left to the
+    /// next sweep, as when out of descriptors.
+    private func armListenerLocked() {
+        guard listening else { return }
+        do {
+            try control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+        } catch {
+            acceptPaused = true
+            Log.error("epoll_ctl", ["fd": "listener", "errno": String(error.code), "message": error.description])
+        }
+    }
+
+    /// Asks epoll for the connection's next events; if it refuses, the client could never be
+    /// served again, so it is closed (and said why) rather than left open and silent.
+    private func arm(_ connection: ClientConnection, _ operation: Int32, _ events: UInt32) {
+        do {
+            try control(operation, connection.fd, events, tag: connection.tag)
+        } catch {
+            Log.error("epoll_ctl", ["client": String(connection.id), "errno": String(error.code), "message": error.description])
+            lock.withLock { closeLocked(connection, reason: "epoll_ctl_failed") }
         }
     }
 
@@ -223,16 +261,17 @@ public final class Server: @unchecked Sendable {
     /// false when the peer is gone.
     private func readAvailable(_ connection: ClientConnection, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
         for _ in 0..<4 where !connection.closeWhenFlushed && !isBacklogged(connection) {
-            let count = read(connection.fd, buffer.baseAddress, buffer.count)
+            let count: Int
+            do {
+                count = try Socket.call("read") { read(connection.fd, buffer.baseAddress, buffer.count) }
+            } catch {
+                if error.wouldBlock { break }
+                return false
+            }
             if count == 0 {
                 // End of input (the client may have only half-closed, as `nc -N` does): answer what it sent, then close.
                 connection.closeWhenFlushed = true
                 break
-            }
-            if count < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
-                if errno == EINTR { continue }
-                return false
             }
             connection.decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             decodeRequests(connection)
@@ -332,17 +371,16 @@ public final class Server: @unchecked Sendable {
     /// Writes what the socket takes now; false when the peer is gone.
     private func flush(_ connection: ClientConnection) -> Bool {
         while connection.unsentBytes > 0 {
-            let sent = connection.output.withUnsafeBytes { bytes in
-                send(connection.fd, bytes.baseAddress! + connection.outputSent, connection.unsentBytes,
-                     Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }
-            if sent > 0 {
-                connection.outputSent += sent
+            do {
+                connection.outputSent += try Socket.call("send") {
+                    connection.output.withUnsafeBytes { bytes in
+                        send(connection.fd, bytes.baseAddress! + connection.outputSent, connection.unsentBytes,
+                             Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                    }
+                }
                 connection.lastOutputProgressSeconds = Self.nowSeconds()
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return true
-            } else if !(sent < 0 && errno == EINTR) {
-                return false
+            } catch {
+                return error.wouldBlock
             }
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
@@ -369,7 +407,7 @@ public final class Server: @unchecked Sendable {
             connection.busy = false
             connection.lastActiveSeconds = Self.nowSeconds()
         }
-        control(EPOLL_CTL_MOD, connection.fd, wanted, tag: connection.tag)
+        arm(connection, EPOLL_CTL_MOD, wanted)
     }
 
     // MARK: - Housekeeping, shutdown, closing
@@ -383,18 +421,19 @@ public final class Server: @unchecked Sendable {
         if shutdownRequested && drainDeadline == nil {
             drainDeadline = now + configuration.shutdownGraceSeconds
             Log.event("shutdown", ["connections": String(connections.count)])
-            control(EPOLL_CTL_DEL, listenFD, 0, tag: 0)
-            close(listenFD)
-            listenFD = -1
+            // New connections are refused from now on; a thread inside accept4 gets an error.
+            listening = false
+            try? control(EPOLL_CTL_DEL, listenFD, 0, tag: 0)
+            _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
             for connection in connections.values where !connection.busy {
                 if !connection.hasPending && connection.unsentBytes == 0 { closeLocked(connection, reason: "shutdown") }
             }
         }
         if now != lastSweepSeconds {
             lastSweepSeconds = now
-            if acceptPaused && listenFD >= 0 {
+            if acceptPaused {
                 acceptPaused = false
-                control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+                armListenerLocked()
             }
             let graceOver = drainDeadline.map { now >= $0 } ?? false
             for connection in Array(connections.values) where !connection.busy {
@@ -424,11 +463,11 @@ public final class Server: @unchecked Sendable {
                                  "batch_discarded": connection.session.batch == nil ? "no" : "yes"])
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32, tag: UInt64) {
+    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32, tag: UInt64) throws(SocketError) {
         var event = epoll_event()
         event.events = events
         event.data.u64 = tag
-        _ = epoll_ctl(epollFD, operation, fd, &event)
+        try Socket.call("epoll_ctl") { epoll_ctl(epollFD, operation, fd, &event) }
     }
 
     static func nowSeconds() -> Int {
