@@ -168,8 +168,10 @@ public final class Server: @unchecked Sendable {
                 Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
                 return
             } catch {
-                // A connection reset before it was accepted, or the listener shut down: nothing to serve.
+                // A shutdown stopped the listener under this thread: nothing to say.
+                guard lock.withLock({ listening }) else { return }
                 Log.error("accept", ["errno": String(error.code), "message": error.description])
+                // A connection reset before it was accepted: the next one may be fine.
                 if error.code == ECONNABORTED || error.code == EPROTO { continue }
                 return
             }
