@@ -11,7 +11,7 @@ final class SystemCallTests: EndToEndTestCase {
         let directory = NSTemporaryDirectory() + "loyalty-faults-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try faultsSource.write(toFile: directory + "/faults.c", atomically: true, encoding: .utf8)
-        let build = try Command.run(executable: "/usr/bin/cc", ["-shared", "-fPIC", "-O1", "-o", directory + "/faults.so",
+        let build = try Command.run(executable: "/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-o", directory + "/faults.so",
                                                               directory + "/faults.c", "-ldl"])
         guard build.status == 0 else { throw XCTSkip("cannot build the fault injector: \(build.stderr)") }
         return directory + "/faults.so"
