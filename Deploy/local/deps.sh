@@ -11,10 +11,4 @@ command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
 # SystemCallTests build a small fault injector for loyaltyd (LD_PRELOAD).
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
-if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
-echo "deps: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$(dirname "$0")/apt-install.sh" deps ${missing[@]+"${missing[@]}"}
