@@ -115,6 +115,10 @@ final class ProgramOperationTests: EndToEndTestCase {
             XCTAssertTrue(outcome.stderr.contains(expected), outcome.stderr)
         }
         XCTAssertEqual(try sql("SELECT count(*) FROM program_versions"), "1")
+        let unchanged = try Command.run("loyaltyctl", ["program", "apply", "-", "--reason", "same", "--database", database.url],
+                                        stdin: try ctl("program", "export").stdout)
+        XCTAssertEqual(unchanged.stdout, "program apply: no change against version 1; nothing applied\n", unchanged.stderr)
+        XCTAssertEqual(try sql("SELECT count(*) FROM program_versions"), "1")
         let diff = try ctl("program", "diff", "-", stdin: try editedProgram(setHotelRate(5)))
         XCTAssertEqual(diff.stdout, "changed earnRules.hotel.pointsNumerator: 3 -> 5\n")
         let shown = try ctl("program", "show")
