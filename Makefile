@@ -5,6 +5,7 @@ SHELL := /bin/bash
 help:
 	@echo "make run     install what is missing, build, start PostgreSQL under .loyalty/ (unless DATABASE_URL), migrate, load the demo, serve"
 	@echo "make test    the whole suite against a PostgreSQL the tests start themselves"
+	@echo "make tsan    the server's tests with loyaltyd and the tests built under ThreadSanitizer (stops at the first race)"
 	@echo "make build   debug build"
 	@echo "make fuzz    libFuzzer over the protocol codec (FUZZ_SECONDS, default 300)"
 	@echo "make test-deploy  primary + replica, two loyaltyd behind HAProxy on loopback; kills one mid-run, checks nothing was lost"
@@ -24,6 +25,10 @@ run: deps
 test: deps
 	@Deploy/local/test.sh
 
+# halt_on_error: a race stops loyaltyd, so the test that provoked it fails.
+tsan: deps
+	@LOYALTY_TEST_SANITIZE=thread TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" Deploy/local/test.sh --filter LoyaltyServerTests
+
 test-deploy: deps
 	@Deploy/test-deploy.sh
 
@@ -40,4 +45,4 @@ stop:
 clean:
 	rm -rf .build
 
-.PHONY: help deps build run test test-deploy fuzz bench stop clean
+.PHONY: help deps build run test tsan test-deploy fuzz bench stop clean

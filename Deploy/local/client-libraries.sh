@@ -12,14 +12,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 [ -f /usr/share/nodejs/redis/package.json ] || missing+=(node-redis)
 command -v ruby >/dev/null 2>&1 && ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "client-libraries: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+Deploy/local/apt-install.sh client-libraries ${missing[@]+"${missing[@]}"}
 venv=.loyalty/client-libraries/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 if ! "$venv/bin/python" -c "import redis, sys; sys.exit(redis.__version__ != '$redis_py_version')" 2>/dev/null; then

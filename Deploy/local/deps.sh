@@ -9,10 +9,6 @@ pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev pkg-config)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
-if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
-echo "deps: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# SystemCallTests build a small fault injector for loyaltyd (LD_PRELOAD).
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+"$(dirname "$0")/apt-install.sh" deps ${missing[@]+"${missing[@]}"}

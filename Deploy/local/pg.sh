@@ -16,11 +16,16 @@ fi
 mkdir -p "$(dirname "$dir")"
 data="$dir"
 if [ -n "$run_as" ]; then
-  # The unprivileged user may not be able to reach a checkout under /root: keep the data
-  # outside then, and leave a link where it is expected.
-  if [ ! -e "$dir" ]; then
+  # runuser keeps root's working directory, from which a relative path may be reachable when
+  # the absolute one initdb is given is not (a checkout under a 0700 directory): resolve the
+  # path first and run everything from /.
+  dir=$(realpath -m "$dir")
+  cd /
+  # The unprivileged user may not be able to reach the checkout: keep the data outside then,
+  # and leave a link where it is expected. An empty directory left by a failed start counts as new.
+  if [ ! -L "$dir" ] && { [ ! -e "$dir" ] || [ -z "$(ls -A "$dir")" ]; }; then
     mkdir -p "$dir" && chown postgres: "$dir"
-    if ! $run_as test -w "$dir"; then
+    if ! $run_as test -w "$dir" -a -x "$dir"; then
       rmdir "$dir"
       outside=$(mktemp -d /var/tmp/loyalty-pg.XXXXXX)
       chown postgres: "$outside"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: a PostgreSQL of the suite's own, a build, the whole suite.
+# make test: a PostgreSQL of the suite's own, a build, the whole suite (arguments go to swift test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=.loyalty/test-pg
@@ -20,9 +20,13 @@ for stale in "${TMPDIR:-/tmp}"/loyalty-private-pg-*; do
   rm -rf "$(readlink -f "$stale")" "$stale" "$stale.initdb.log"
 done
 Deploy/local/client-libraries.sh
-swift build --build-tests
+# LOYALTY_TEST_SANITIZE=thread (make tsan): everything, loyaltyd included, built with that
+# sanitizer in a build folder of its own.
+sanitize=()
+[ -z "${LOYALTY_TEST_SANITIZE:-}" ] || sanitize=(--sanitize="$LOYALTY_TEST_SANITIZE" --build-path ".build/$LOYALTY_TEST_SANITIZE")
+swift build --build-tests "${sanitize[@]}"
 export LOYALTY_TEST_DATABASE_URL="$url"
-export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path)
-swift test --skip-build "$@"
+export LOYALTY_BIN_DIR; LOYALTY_BIN_DIR=$(swift build --show-bin-path "${sanitize[@]}")
+swift test --skip-build "${sanitize[@]}" "$@"
 # A short fuzz of the codec on every run; `make fuzz` runs it longer.
-Deploy/local/fuzz.sh "${LOYALTY_TEST_FUZZ_SECONDS:-20}"
+[ -n "${LOYALTY_TEST_SANITIZE:-}" ] || Deploy/local/fuzz.sh "${LOYALTY_TEST_FUZZ_SECONDS:-20}"

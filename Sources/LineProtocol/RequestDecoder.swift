@@ -9,7 +9,10 @@
 /// Work is linear in the bytes received: the decoder remembers how far it has scanned an
 /// incomplete line, and drops consumed bytes only once they are at least half the buffer.
 public struct RequestDecoder: Sendable {
-    private let limits: ProtocolLimits
+    /// May change between requests: a server applies tighter limits before a client signs in.
+    public var limits: ProtocolLimits {
+        didSet { limits.assertValid() }
+    }
     private var buffer: [UInt8] = []
     /// Bytes before this index belong to requests already returned or to arguments already taken.
     private var readIndex = 0

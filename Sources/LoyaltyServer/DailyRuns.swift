@@ -13,7 +13,6 @@ final class DailyRuns: @unchecked Sendable {
     // @unchecked: `stopped` is read and written only with `wake`'s lock held.
     /// Hour of day (UTC) when unset: quiet hours for most programs.
     static let hourUTCDefault = 3
-    static let environmentKey = "LOYALTY_DAILY_RUNS_HOUR"
     static let secondsPerDay: Int64 = 86_400
 
     let store: LoyaltyStore
@@ -25,17 +24,6 @@ final class DailyRuns: @unchecked Sendable {
         precondition((0..<24).contains(hourUTC), "hourUTC must be 0-23")
         self.store = store
         self.hourUTC = hourUTC
-    }
-
-    /// The hour from LOYALTY_DAILY_RUNS_HOUR: unset is `hourUTCDefault`, "off" is nil (no daily
-    /// runs: an operator runs `loyaltyctl` from cron instead), else an hour 0-23.
-    static func hourUTC(fromEnvironment env: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
-        guard let text = env[environmentKey] else { return hourUTCDefault }
-        if text.lowercased() == "off" { return nil }
-        guard let hour = Int(text), (0..<24).contains(hour) else {
-            throw ConfigurationError(message: "\(environmentKey) must be an hour 0-23 or off, got \(text)")
-        }
-        return hour
     }
 
     /// Starts the thread: runs at once if today's hour has passed, then every day at the hour.

@@ -11,10 +11,10 @@ let partnerCommands: [Command] = [
         if !receipt.duplicate { services.metrics.accrualApplied() }
         return .array([.bulk(receipt.txnID), .integer(receipt.points), .integer(receipt.qualifying)])
     },
-    Command("REVERSE", arity: 2...3, access: .partners, writes: true, queuesInBatch: true,
-            "REVERSE txn-id [points=n]") { args, session, services throws(LoyaltyError) in
-        let (txnID, points) = try parseReversal(args)
-        let receipt = try services.store.reverse(partner: try signedIn(session), txnID: txnID, points: points)
+    Command("REVERSE", arity: 2...4, access: .partners, writes: true, queuesInBatch: true,
+            "REVERSE txn-id [points=n] [id=reversal-id]") { args, session, services throws(LoyaltyError) in
+        let (txnID, request) = try parseReversal(args)
+        let receipt = try services.store.reverse(partner: try signedIn(session), txnID: txnID, points: request.points, id: request.id)
         return .array([.bulk(receipt.txnID), .integer(receipt.points), .integer(receipt.qualifying)])
     },
     Command("BATCH", arity: 2...3, access: .partners, writes: true,
@@ -61,14 +61,8 @@ func parseAccrual(_ args: Arguments) throws(LoyaltyError) -> (String, String, Ac
     return (txnID, member, input)
 }
 
-func parseReversal(_ args: Arguments) throws(LoyaltyError) -> (String, Int64?) {
-    let txnID = try args.clientID(1, "txn-id")
-    guard args.count == 3 else { return (txnID, nil) }
-    let fields = try args.fields(from: 2)
-    guard fields.count == 1, fields[0].name == "points", let points = Int64(fields[0].value), points > 0 else {
-        throw .invalid("REVERSE takes points=n with n a positive integer")
-    }
-    return (txnID, points)
+func parseReversal(_ args: Arguments) throws(LoyaltyError) -> (String, ReversalRequest) {
+    (try args.clientID(1, "txn-id"), try ReversalRequest.parse(fields: try args.fields(from: 2)))
 }
 
 /// ACCRUE and REVERSE between BATCH BEGIN and COMMIT: queued as they came, parsed and applied
@@ -98,7 +92,7 @@ func parsedLines(_ queued: QueuedBatchLines) -> [BatchLine] {
                 let (_, member, input) = try parseAccrual(args)
                 operation = .accrue(member: member, input: input)
             } else {
-                operation = .reverse(points: try parseReversal(args).1)
+                operation = .reverse(try parseReversal(args).1)
             }
         } catch {
             operation = .malformed(error)

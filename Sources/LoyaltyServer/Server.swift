@@ -22,10 +22,15 @@ public final class Server: @unchecked Sendable {
     private var lastSweepSeconds = 0
     /// The listener is left unarmed after running out of descriptors; the next sweep re-arms it.
     private var acceptPaused = false
+    /// False once a shutdown stopped accepting (server lock). The descriptor itself stays open
+    /// until every serving thread is gone, so no thread can accept on a number reused meanwhile.
+    private var listening = true
     private var threadsRunning = 0
     private let threadsDone = NSCondition()
     private let epollFD: Int32
-    private var listenFD: Int32
+    /// Request limits before AUTH (`ServerConfiguration.unauthenticatedLimits`).
+    private let unauthenticatedLimits: ProtocolLimits
+    private let listenFD: Int32
     /// The port actually bound (differs from the configuration's when that is 0).
     public let port: UInt16
 
@@ -38,6 +43,7 @@ public final class Server: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
+        unauthenticatedLimits = configuration.unauthenticatedLimits
         func pool(_ conninfo: String) -> ConnectionPool {
             // Every statement the server sends is keyed lookups and writes whose best plan does not
             // depend on the values: a generic plan saves re-planning on each call (BALANCE's combined
@@ -52,9 +58,8 @@ public final class Server: @unchecked Sendable {
         })
         services = Services(store: store, metrics: Metrics(), configuration: configuration)
         (listenFD, port) = try Socket.listen(host: configuration.host, port: configuration.port)
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", code: errno) }
-        control(EPOLL_CTL_ADD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+        epollFD = try Socket.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        try control(EPOLL_CTL_ADD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
     }
 
     /// Serves until `shutdown()`; then stops accepting, finishes what is in flight (up to the
@@ -87,13 +92,14 @@ public final class Server: @unchecked Sendable {
         threadsDone.unlock()
         for index in 0..<configuration.workerThreads {
             let thread = Thread { [self] in
+                // The system's name (top -H, gdb, /proc): Foundation's Thread.name does not always reach it.
+                _ = pthread_setname_np(pthread_self(), "loyaltyd-\(index)")
                 serveLoop()
                 threadsDone.lock()
                 threadsRunning -= 1
                 threadsDone.broadcast()
                 threadsDone.unlock()
             }
-            thread.name = "loyaltyd-\(index)"
             thread.start()
         }
         threadsDone.lock()
@@ -109,6 +115,7 @@ public final class Server: @unchecked Sendable {
             Log.error("stopped_with_requests_in_flight", ["threads": String(stuck)])
             return
         }
+        close(listenFD)
         services.store.close()
         Log.event("stopped")
     }
@@ -133,12 +140,16 @@ public final class Server: @unchecked Sendable {
         defer { buffer.deallocate() }
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
-            let count = epoll_wait(epollFD, &events, Int32(events.count), Self.housekeepingIntervalMilliseconds)
-            if count < 0 && errno != EINTR {
-                Log.error("epoll_wait", ["errno": String(errno)])
+            let count: Int32
+            do {
+                count = try Socket.call("epoll_wait") {
+                    epoll_wait(epollFD, &events, Int32(events.count), Self.housekeepingIntervalMilliseconds)
+                }
+            } catch {
+                Log.error("epoll_wait", ["errno": String(error.code), "message": error.description])
                 return
             }
-            for index in 0..<max(0, Int(count)) {
+            for index in 0..<Int(count) {
                 let tag = events[index].data.u64
                 if tag == Self.listenTag { acceptAll() } else { serve(tag: tag, events: events[index].events, buffer) }
             }
@@ -148,34 +159,43 @@ public final class Server: @unchecked Sendable {
 
     private func acceptAll() {
         var outOfDescriptors = false
-        defer {
-            if !outOfDescriptors, listenFD >= 0 { control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag) }
-        }
+        defer { if !outOfDescriptors { lock.withLock { armListenerLocked() } } }
         for _ in 0..<256 {
-            guard let (fd, peer) = Socket.accept(listenFD) else {
+            let accepted: (fd: Int32, peer: String)?
+            do {
+                accepted = try Socket.accept(listenFD)
+            } catch where error.code == EMFILE || error.code == ENFILE {
                 // Out of descriptors, the waiting connection stays queued and the listener would fire
                 // again at once, spinning a thread: it rests until housekeeping re-arms it.
-                if errno == EMFILE || errno == ENFILE {
-                    outOfDescriptors = true
-                    let open = lock.withLock {
-                        acceptPaused = true
-                        return connections.count
-                    }
-                    Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
+                outOfDescriptors = true
+                let open = lock.withLock {
+                    acceptPaused = true
+                    return connections.count
                 }
+                Log.error("accept_paused", ["reason": "out_of_file_descriptors", "connections": String(open)])
+                return
+            } catch {
+                // A shutdown stopped the listener under this thread: nothing to say.
+                guard lock.withLock({ listening }) else { return }
+                Log.error("accept", ["errno": String(error.code), "message": error.description])
+                // A connection reset before it was accepted: the next one may be fine.
+                if error.code == ECONNABORTED || error.code == EPROTO { continue }
                 return
             }
+            guard let (fd, peer) = accepted else { return }
             lock.lock()
             guard connections.count < configuration.connectionsMax, !shutdownRequested else {
                 lock.unlock()
                 let refusal = Reply.error(code: "LIMIT", message: "too many connections (max \(configuration.connectionsMax))").encoded
-                _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                _ = try? Socket.call("send") {
+                    refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                }
                 close(fd)
                 services.metrics.rejected()
                 Log.event("connection_refused", ["peer": peer, "reason": "connections_max"])
                 continue
             }
-            let connection = ClientConnection(id: nextClientID, fd: fd, peer: peer, limits: configuration.protocolLimits,
+            let connection = ClientConnection(id: nextClientID, fd: fd, peer: peer, limits: unauthenticatedLimits,
                                               now: Self.nowSeconds())
             nextClientID += 1
             connections[fd] = connection
@@ -183,7 +203,30 @@ public final class Server: @unchecked Sendable {
             services.metrics.connected()
             services.clients.connected(id: connection.id, peer: peer)
             Log.event("connect", ["client": String(connection.id), "peer": peer])
-            control(EPOLL_CTL_ADD, fd, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot, tag: connection.tag)
+            arm(connection, EPOLL_CTL_ADD, Socket.epollIn | Socket.epollRdHup | Socket.epollOneShot)
+        }
+    }
+
+    /// Re-arms the listener unless a shutdown stopped it; a failure is logged and left to the
+    /// next sweep, as when out of descriptors.
+    private func armListenerLocked() {
+        guard listening else { return }
+        do {
+            try control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+        } catch {
+            acceptPaused = true
+            Log.error("epoll_ctl", ["fd": "listener", "errno": String(error.code), "message": error.description])
+        }
+    }
+
+    /// Asks epoll for the connection's next events; if it refuses, the client could never be
+    /// served again, so it is closed (and said why) rather than left open and silent.
+    private func arm(_ connection: ClientConnection, _ operation: Int32, _ events: UInt32) {
+        do {
+            try control(operation, connection.fd, events, tag: connection.tag)
+        } catch {
+            Log.error("epoll_ctl", ["client": String(connection.id), "errno": String(error.code), "message": error.description])
+            lock.withLock { closeLocked(connection, reason: "epoll_ctl_failed") }
         }
     }
 
@@ -224,33 +267,62 @@ public final class Server: @unchecked Sendable {
         if connection.hasPending { finishTurn(connection, peerGone: !flush(connection)) } else { continueTurn(connection) }
     }
 
-    /// Reads what the socket holds now and decodes it; false when the peer is gone.
+    /// Reads what the socket holds now, while the client is within its budget, and decodes it;
+    /// false when the peer is gone.
     private func readAvailable(_ connection: ClientConnection, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        for _ in 0..<4 where !connection.closeWhenFlushed {
-            let count = read(connection.fd, buffer.baseAddress, buffer.count)
+        for _ in 0..<4 where !connection.closeWhenFlushed && !isBacklogged(connection) {
+            let count: Int
+            do {
+                count = try Socket.call("read") { read(connection.fd, buffer.baseAddress, buffer.count) }
+            } catch {
+                if error.wouldBlock { break }
+                return false
+            }
             if count == 0 {
                 // End of input (the client may have only half-closed, as `nc -N` does): answer what it sent, then close.
                 connection.closeWhenFlushed = true
                 break
             }
-            if count < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
-                if errno == EINTR { continue }
-                return false
-            }
             connection.decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            do {
-                while let request = try connection.decoder.next() { connection.pending.append(.request(request)) }
-            } catch {
-                Log.error("protocol_error", ["client": String(connection.id), "message": error.message])
-                connection.pending.append(.protocolError(error.reply))
-                connection.closeWhenFlushed = true
-            }
-            if connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax { break }
+            decodeRequests(connection)
             // A short read emptied the socket; asking again would only cost a system call to hear EAGAIN.
             if count < buffer.count { break }
         }
         return true
+    }
+
+    /// Turns received bytes into pending requests. Before AUTH one request at a time, under the
+    /// tighter limits: what follows an AUTH is decoded once it has run, under the client's own.
+    private func decodeRequests(_ connection: ClientConnection) {
+        do {
+            while !connection.decodingStopped && (connection.session.principal != nil || !connection.hasPending) {
+                connection.decoder.limits = connection.session.principal == nil ? unauthenticatedLimits : configuration.protocolLimits
+                guard let request = try connection.decoder.next() else { return }
+                connection.enqueue(.request(request))
+            }
+        } catch {
+            Log.error("protocol_error", ["client": String(connection.id), "message": error.message])
+            connection.enqueue(.protocolError(error.reply))
+            connection.decodingStopped = true
+        }
+    }
+
+    /// Whether the client holds what it may make the server hold, so that reading from it waits:
+    /// requests queued unanswered (a count and bytes) and unsent replies; before AUTH all of it
+    /// together, received bytes not yet decoded included.
+    private func isBacklogged(_ connection: ClientConnection) -> Bool {
+        if connection.session.principal == nil {
+            return connection.decoder.bufferedByteCount + connection.pendingBytes + connection.unsentBytes
+                >= configuration.unauthenticatedBufferedBytesMax
+        }
+        return connection.pendingCount >= configuration.pipelinedRequestsMax
+            || connection.pendingBytes >= configuration.inputBufferedBytesMax
+            || connection.unsentBytes >= configuration.outputBufferedBytesMax
+    }
+
+    /// Unsent reply bytes past which a client's requests wait for it to read.
+    private func outputBudget(_ connection: ClientConnection) -> Int {
+        connection.session.principal == nil ? configuration.unauthenticatedBufferedBytesMax : configuration.outputBufferedBytesMax
     }
 
     private enum PendingOutcome {
@@ -264,10 +336,10 @@ public final class Server: @unchecked Sendable {
     /// requests behind it wait for its answer (`resume`), and this thread serves other sockets.
     private func runPending(_ connection: ClientConnection) -> PendingOutcome {
         var ran = 0
-        while connection.hasPending && ran < Self.requestsPerTurnMax
-                && connection.unsentBytes < configuration.outputBufferedBytesMax {
-            let work = connection.pending[connection.pendingHead]
-            connection.pendingHead += 1
+        // Before AUTH a request is decoded only once the one before it has run.
+        decodeRequests(connection)
+        while connection.hasPending && ran < Self.requestsPerTurnMax && connection.unsentBytes < outputBudget(connection) {
+            let work = connection.takeNext()
             ran += 1
             switch work {
             case .request(let request):
@@ -284,16 +356,9 @@ public final class Server: @unchecked Sendable {
                 stopAfterThisReply(connection)
             }
             if connection.unsentBytes >= 16 * 1024, !flush(connection) { return .ran(peerGone: true) }
+            if !connection.hasPending { decodeRequests(connection) }
         }
-        if !connection.hasPending {
-            connection.pending.removeAll(keepingCapacity: connection.pending.capacity <= 1_024)
-            connection.pendingHead = 0
-        } else if connection.pendingHead >= Self.requestsPerTurnMax {
-            // A client that keeps its pipeline full never drains it: drop the answered requests
-            // now, or they would be kept until it stops sending.
-            connection.pending.removeFirst(connection.pendingHead)
-            connection.pendingHead = 0
-        }
+        if connection.hasPending { connection.compactPending() }
         return .ran(peerGone: !flush(connection))
     }
 
@@ -309,27 +374,28 @@ public final class Server: @unchecked Sendable {
 
     private func stopAfterThisReply(_ connection: ClientConnection) {
         connection.closeWhenFlushed = true
-        connection.pending.removeAll()
-        connection.pendingHead = 0
+        connection.decodingStopped = true
+        connection.dropPending()
     }
 
     /// Writes what the socket takes now; false when the peer is gone.
     private func flush(_ connection: ClientConnection) -> Bool {
         while connection.unsentBytes > 0 {
-            let sent = connection.output.withUnsafeBytes { bytes in
-                send(connection.fd, bytes.baseAddress! + connection.outputSent, connection.unsentBytes,
-                     Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }
-            if sent > 0 {
-                connection.outputSent += sent
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return true
-            } else if !(sent < 0 && errno == EINTR) {
-                return false
+            do {
+                connection.outputSent += try Socket.call("send") {
+                    connection.output.withUnsafeBytes { bytes in
+                        send(connection.fd, bytes.baseAddress! + connection.outputSent, connection.unsentBytes,
+                             Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                    }
+                }
+                connection.lastOutputProgressSeconds = Self.nowSeconds()
+            } catch {
+                return error.wouldBlock
             }
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
         connection.outputSent = 0
+        connection.lastOutputProgressSeconds = Self.nowSeconds()
         return true
     }
 
@@ -344,16 +410,14 @@ public final class Server: @unchecked Sendable {
             return
         }
         var wanted = Socket.epollOneShot | Socket.epollRdHup
-        let backlogged = connection.unsentBytes >= configuration.outputBufferedBytesMax
-            || connection.pending.count - connection.pendingHead >= configuration.pipelinedRequestsMax
-        if !connection.closeWhenFlushed && !backlogged { wanted |= Socket.epollIn }
+        if !connection.closeWhenFlushed && !isBacklogged(connection) { wanted |= Socket.epollIn }
         // Unsent output, or requests left for a later turn: come back when the socket can take more.
         if connection.unsentBytes > 0 || connection.hasPending { wanted |= Socket.epollOut }
         lock.withLock {
             connection.busy = false
             connection.lastActiveSeconds = Self.nowSeconds()
         }
-        control(EPOLL_CTL_MOD, connection.fd, wanted, tag: connection.tag)
+        arm(connection, EPOLL_CTL_MOD, wanted)
     }
 
     // MARK: - Housekeeping, shutdown, closing
@@ -367,26 +431,30 @@ public final class Server: @unchecked Sendable {
         if shutdownRequested && drainDeadline == nil {
             drainDeadline = now + configuration.shutdownGraceSeconds
             Log.event("shutdown", ["connections": String(connections.count)])
-            control(EPOLL_CTL_DEL, listenFD, 0, tag: 0)
-            close(listenFD)
-            listenFD = -1
+            // New connections are refused from now on; a thread inside accept4 gets an error.
+            listening = false
+            try? control(EPOLL_CTL_DEL, listenFD, 0, tag: 0)
+            _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
             for connection in connections.values where !connection.busy {
                 if !connection.hasPending && connection.unsentBytes == 0 { closeLocked(connection, reason: "shutdown") }
             }
         }
         if now != lastSweepSeconds {
             lastSweepSeconds = now
-            if acceptPaused && listenFD >= 0 {
+            if acceptPaused {
                 acceptPaused = false
-                control(EPOLL_CTL_MOD, listenFD, Socket.epollIn | Socket.epollOneShot, tag: Self.listenTag)
+                armListenerLocked()
             }
             let graceOver = drainDeadline.map { now >= $0 } ?? false
             for connection in Array(connections.values) where !connection.busy {
                 let idle = !connection.hasPending && connection.unsentBytes == 0
                     // Whole seconds: `>` so that a connection used a moment ago is never taken for idle.
                     && now - connection.lastActiveSeconds > configuration.idleTimeoutSeconds
+                // A client that reads none of its replies would hold them, and its requests, for ever.
+                let stalled = connection.unsentBytes > 0 && now - connection.lastOutputProgressSeconds > configuration.outputStallSeconds
                 if graceOver { closeLocked(connection, reason: "shutdown_grace_expired") }
                 else if idle { closeLocked(connection, reason: "idle_timeout") }
+                else if stalled { closeLocked(connection, reason: "output_stalled") }
             }
         }
         guard let deadline = drainDeadline else { return false }
@@ -406,11 +474,11 @@ public final class Server: @unchecked Sendable {
                                  "batch_discarded": connection.session.batch == nil ? "no" : "yes"])
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32, tag: UInt64) {
+    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32, tag: UInt64) throws(SocketError) {
         var event = epoll_event()
         event.events = events
         event.data.u64 = tag
-        _ = epoll_ctl(epollFD, operation, fd, &event)
+        try Socket.call("epoll_ctl") { epoll_ctl(epollFD, operation, fd, &event) }
     }
 
     static func nowSeconds() -> Int {

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// Thin wrappers over the socket calls the event loop needs; errno becomes a thrown error.
@@ -5,6 +6,8 @@ struct SocketError: Error, CustomStringConvertible {
     var operation: String
     var code: Int32
     var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    /// The call would have had to wait (EAGAIN): not a failure on a non-blocking socket.
+    var wouldBlock: Bool { code == EAGAIN || code == EWOULDBLOCK }
 }
 
 enum Socket {
@@ -14,6 +17,19 @@ enum Socket {
     static let epollHup: UInt32 = 0x010
     static let epollRdHup: UInt32 = 0x2000
     static let epollOneShot: UInt32 = 1 << 30
+
+    /// Every system call of the server goes through here: retried when a signal interrupted
+    /// it, and a failure thrown with its errno instead of a -1 to remember to check.
+    @discardableResult
+    static func call<Result: BinaryInteger>(_ operation: @autoclosure () -> String,
+                                            _ body: () -> Result) throws(SocketError) -> Result {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            let code = errno
+            if code != EINTR { throw SocketError(operation: operation(), code: code) }
+        }
+    }
 
     /// A non-blocking listening socket on host:port (port 0 picks a free one); returns it and the bound port.
     static func listen(host: String, port: UInt16, backlog: Int32 = 1_024) throws -> (fd: Int32, port: UInt16) {
@@ -27,42 +43,53 @@ enum Socket {
             throw SocketError(operation: "resolve \(host): \(String(cString: gai_strerror(status)))", code: 0)
         }
         defer { freeaddrinfo(list) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let code = errno
-            close(fd)
-            throw SocketError(operation: "bind \(host):\(port)", code: code)
-        }
-        guard Glibc.listen(fd, backlog) == 0 else {
-            let code = errno
-            close(fd)
-            throw SocketError(operation: "listen", code: code)
+        let fd = try call("socket") {
+            socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        do {
+            var on: Int32 = 1
+            try call("setsockopt SO_REUSEADDR") { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) }
+            try call("bind \(host):\(port)") { bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
+            try call("listen") { Glibc.listen(fd, backlog) }
+            try withUnsafeMutablePointer(to: &address) { (pointer) throws(SocketError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (socketAddress) throws(SocketError) in
+                    _ = try call("getsockname") { getsockname(fd, socketAddress, &length) }
+                }
+            }
+        } catch {
+            close(fd)
+            throw error
         }
         return (fd, boundPort(address))
     }
 
-    /// Accepts one pending connection, non-blocking, with Nagle off (replies are small and must leave at once).
-    static func accept(_ listener: Int32) -> (fd: Int32, peer: String)? {
+    /// Accepts one pending connection, already non-blocking and close-on-exec (accept4), with
+    /// Nagle off (replies are small and must leave at once). Nil when none is waiting; a
+    /// connection whose option cannot be set is closed and thrown about.
+    static func accept(_ listener: Int32) throws(SocketError) -> (fd: Int32, peer: String)? {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.accept(listener, $0, &length)
+        let fd: Int32
+        do {
+            fd = try withUnsafeMutablePointer(to: &address) { (pointer) throws(SocketError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (socketAddress) throws(SocketError) in
+                    try call("accept4") {
+                        accept4(listener, socketAddress, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+                    }
+                }
             }
+        } catch where error.wouldBlock {
+            return nil
         }
-        guard fd >= 0 else { return nil }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var on: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        do {
+            var on: Int32 = 1
+            try call("setsockopt TCP_NODELAY") { setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size)) }
+        } catch {
+            close(fd)
+            throw error
+        }
         return (fd, describe(address))
     }
 

@@ -16,6 +16,36 @@ public struct ReversalReceipt: Sendable, Equatable {
     public var qualifying: Int64
 }
 
+/// What a REVERSE asks for beyond its txn-id: `points=n` (else all that remains) and `id=`, the
+/// partner's id for this reversal, which makes a partial reversal exactly once.
+public struct ReversalRequest: Sendable, Equatable {
+    public var points: Int64?
+    public var id: String?
+
+    public init(points: Int64? = nil, id: String? = nil) {
+        self.points = points
+        self.id = id
+    }
+
+    /// From the `field=value` words after the txn-id, each field at most once.
+    public static func parse(fields: [(name: String, value: String)]) throws(LoyaltyError) -> ReversalRequest {
+        var request = ReversalRequest()
+        for (name, value) in fields {
+            switch name {
+            case "points" where request.points == nil:
+                guard let points = Int64(value), points > 0 else { throw .invalid("REVERSE takes points=n with n a positive integer") }
+                request.points = points
+            case "id" where request.id == nil:
+                guard Identifiers.isClientID(value) else { throw .invalid("id must be 1-64 printable ASCII, no spaces") }
+                request.id = value
+            default:
+                throw .invalid("REVERSE takes points=n and id=reversal-id, each at most once; got \(name)=")
+            }
+        }
+        return request
+    }
+}
+
 extension LoyaltyStore {
     /// Credits a partner transaction exactly once per (partner, txn-id).
     public func accrue(partner: Principal, txnID: String, member: String, input: AccrualInput) throws(LoyaltyError) -> AccrualReceipt {
@@ -28,12 +58,13 @@ extension LoyaltyStore {
     }
 
     /// Takes back `points` (default: all that remains) of a partner's accrual and its promotion
-    /// bonuses, with their share of qualifying points.
-    public func reverse(partner: Principal, txnID: String, points: Int64?) throws(LoyaltyError) -> ReversalReceipt {
+    /// bonuses, with their share of qualifying points; once per `id` when one is given.
+    public func reverse(partner: Principal, txnID: String, points: Int64?, id: String? = nil) throws(LoyaltyError) -> ReversalReceipt {
         let program = try program()
         let today = try today()
         return try write { conn in
-            try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: txnID, points: points)
+            try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: txnID,
+                                   request: ReversalRequest(points: points, id: id))
         }
     }
 
@@ -109,7 +140,7 @@ extension LoyaltyStore {
     }
 
     static func applyReversal(_ conn: Connection, program: Program, today: LocalDate, partner: Principal,
-                              txnID: String, points requested: Int64?) throws -> ReversalReceipt {
+                              txnID: String, request: ReversalRequest) throws -> ReversalReceipt {
         guard case .partner(let partnerCode, _) = partner else { throw LoyaltyError.noPermission("only partners reverse") }
         guard Identifiers.isClientID(txnID) else { throw LoyaltyError.invalid("txn-id must be 1-64 printable ASCII, no spaces") }
         guard let owner = try conn.query("""
@@ -126,33 +157,46 @@ extension LoyaltyStore {
             throw LoyaltyError.notFound("no transaction \(txnID)")
         }
         let member = try owner.string("member_number")
-        // Every reversal of the txn-id takes this lock first, so the sums below cannot move until commit.
+        // Every reversal of the txn-id takes this lock first, so the sums below (and whether the
+        // reversal id was used) cannot move until commit.
         _ = try LockedMember.lock(conn, member, mustBeActive: false)
         guard let accrual = try conn.query("""
             SELECT a.points, a.qualifying, a.activity_date::text,
-                   coalesce(-sum(r.points), 0) AS reversed_points, coalesce(-sum(r.qualifying), 0) AS reversed_qualifying
+                   coalesce(-sum(r.points), 0) AS reversed_points, coalesce(-sum(r.qualifying), 0) AS reversed_qualifying,
+                   -min(r.points) FILTER (WHERE r.reversal_id = $4) AS replayed_points,
+                   -min(r.qualifying) FILTER (WHERE r.reversal_id = $4) AS replayed_qualifying
             FROM ledger_entries a
             LEFT JOIN ledger_entries r ON r.member_number = a.member_number AND r.kind = 'reversal'
                                       AND r.partner_code = a.partner_code AND r.reference = a.reference
             WHERE a.member_number = $3 AND a.kind = 'accrual' AND a.partner_code = $1 AND a.reference = $2
             GROUP BY a.points, a.qualifying, a.activity_date
-            """, [partnerCode, txnID, member]).first else { throw LoyaltyError.notFound("no transaction \(txnID)") }
+            """, [partnerCode, txnID, member, request.id]).first else { throw LoyaltyError.notFound("no transaction \(txnID)") }
         let bonuses = try conn.query("""
             SELECT promotion_id, sum(points) FILTER (WHERE kind = 'promotion') AS granted,
-                   coalesce(-sum(points) FILTER (WHERE kind = 'promotion_reversal'), 0) AS reversed
+                   coalesce(-sum(points) FILTER (WHERE kind = 'promotion_reversal'), 0) AS reversed,
+                   coalesce(-sum(points) FILTER (WHERE kind = 'promotion_reversal' AND reversal_id = $3), 0) AS replayed
             FROM ledger_entries WHERE kind IN ('promotion', 'promotion_reversal') AND partner_code = $1 AND reference = $2
             GROUP BY promotion_id ORDER BY promotion_id
-            """, [partnerCode, txnID]).rows.map { row in
+            """, [partnerCode, txnID, request.id]).rows
+        if let replayedBase = try accrual.optionalInt64("replayed_points") {
+            // The same reversal id again: its first reply, whatever was reversed since.
+            let replayed = try bonuses.reduce(replayedBase) { $0 + (try $1.int64("replayed")) }
+            guard request.points == nil || request.points == replayed else {
+                throw LoyaltyError.conflict("reversal id \(request.id ?? "") of \(txnID) was already used for \(replayed) points")
+            }
+            return ReversalReceipt(txnID: txnID, points: replayed, qualifying: try accrual.int64("replayed_qualifying"))
+        }
+        let shares = try bonuses.map { row in
             ReversalShare(key: try row.string("promotion_id"), total: try row.int64("granted"), reversed: try row.int64("reversed"))
         }
         let base = ReversalShare(key: "", total: try accrual.int64("points"), reversed: try accrual.int64("reversed_points"))
-        let remaining = bonuses.reduce(base.remaining) { $0 + $1.remaining }
-        let points = requested ?? remaining
+        let remaining = shares.reduce(base.remaining) { $0 + $1.remaining }
+        let points = request.points ?? remaining
         guard points >= 0 else { throw LoyaltyError.invalid("points= must not be negative") }
         guard points <= remaining else {
             throw LoyaltyError.invalid("points=\(points) is more than the \(remaining) that remain on \(txnID)")
         }
-        let taken = ReversalShare.split(points, base: base, bonuses: bonuses)
+        let taken = ReversalShare.split(points, base: base, bonuses: shares)
         let totalQualifying = try accrual.int64("qualifying")
         let remainingQualifying = totalQualifying - (try accrual.int64("reversed_qualifying"))
         // Qualifying points go back with the accrual's own points; the last reversal takes whatever remains.
@@ -163,11 +207,13 @@ extension LoyaltyStore {
         let returned = taken.bonuses.filter { $0.points > 0 }
         _ = try conn.query("""
             WITH entry AS (
-                INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code)
-                SELECT $1, 'reversal', -$2::bigint, -$3::bigint, $4, $5, $6, $5 WHERE $2::bigint <> 0 OR $3::bigint <> 0
+                INSERT INTO ledger_entries (member_number, kind, points, qualifying, activity_date, source, reference, partner_code,
+                                            reversal_id)
+                VALUES ($1, 'reversal', -$2::bigint, -$3::bigint, $4, $5, $6, $5, $10)
             ), bonus AS (
-                INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, promotion_id)
-                SELECT $1, 'promotion_reversal', -s.points, $4, $5, $6, $5, s.promotion_id
+                INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, promotion_id,
+                                            reversal_id)
+                SELECT $1, 'promotion_reversal', -s.points, $4, $5, $6, $5, s.promotion_id, $10
                 FROM unnest(string_to_array($7, chr(10)), string_to_array($8, chr(10))::bigint[]) AS s(promotion_id, points)
             ), months AS (
                 UPDATE qualifying_months SET qualifying = qualifying - $3
@@ -176,7 +222,7 @@ extension LoyaltyStore {
             UPDATE members SET balance = balance - $9 WHERE member_number = $1
             """, [member, String(taken.base), String(qualifying), activityText, partnerCode, txnID,
                   returned.map(\.promotionID).joined(separator: "\n"), returned.map { String($0.points) }.joined(separator: "\n"),
-                  String(points)])
+                  String(points), request.id])
         try PromotionAllowances.giveBack(conn, member: member, returned)
         if qualifying != 0, let activity = LocalDate(activityText) {
             try TierKeeper.requalify(conn, program: program, member: member, activityDate: activity)

@@ -5,7 +5,7 @@ import Postgres
 public struct BatchLine: Sendable {
     public enum Operation: Sendable {
         case accrue(member: String, input: AccrualInput)
-        case reverse(points: Int64?)
+        case reverse(ReversalRequest)
         /// A line that could not even be parsed; it is reported at COMMIT like any other rejected line.
         case malformed(LoyaltyError)
     }
@@ -81,10 +81,11 @@ extension LoyaltyStore {
                 switch line.operation {
                 case .accrue(let member, let input):
                     run.append(QueuedAccrual(line: line.line, txnID: line.txnID, member: member, input: input))
-                case .reverse(let points):
+                case .reverse(let request):
                     try flushRun()
                     do {
-                        _ = try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: line.txnID, points: points)
+                        _ = try Self.applyReversal(conn, program: program, today: today, partner: partner, txnID: line.txnID,
+                                                   request: request)
                         outcome.accepted += 1
                         reversalsApplied += 1
                     } catch let error as LoyaltyError {

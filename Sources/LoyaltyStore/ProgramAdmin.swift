@@ -11,6 +11,13 @@ public struct ProgramVersionRecord: Sendable, Equatable {
     public var reason: String
 }
 
+/// What `program apply` did with a document that passed its checks.
+public enum ProgramApplied: Sendable, Equatable {
+    case applied(version: Int)
+    /// The document equals the latest version: no version was made.
+    case unchanged(version: Int)
+}
+
 /// What `program check`, `diff` and `apply` came to: the document's problems, or what it does.
 public enum ProgramVerdict<Success: Sendable>: Sendable {
     case refused(ProblemList)
@@ -35,19 +42,22 @@ extension LoyaltyStore {
     }
 
     /// Appends `document` as a new version effective from `effective` (default today), audited
-    /// with the actor and reason; a document with any problem is refused and nothing is written.
-    /// Running servers follow within their poll interval.
-    public func applyProgram(_ document: Data, effective: LocalDate?, reason: String, actor: Principal) throws(LoyaltyError) -> ProgramVerdict<Int> {
+    /// with the actor and reason; a document with any problem is refused and nothing is written,
+    /// and one equal to the latest version is no change. Running servers follow within their poll interval.
+    public func applyProgram(_ document: Data, effective: LocalDate?, reason: String, actor: Principal) throws(LoyaltyError) -> ProgramVerdict<ProgramApplied> {
         guard !reason.isEmpty else { throw .invalid("--reason is required") }
         let today = try today()
-        let verdict: ProgramVerdict<Int> = try write { conn in
+        let verdict: ProgramVerdict<ProgramApplied> = try write { conn in
             switch Self.verdict(document, context: try ProgramRecords.context(conn)) {
             case .refused(let problems): return .refused(problems)
             case .accepted(let program):
-                return .accepted(try ProgramRecords.append(conn, program, effective: effective ?? today, actor: actor, reason: reason))
+                let latest = try ProgramRecords.load(conn).timeline.latest
+                if program == latest.program { return .accepted(.unchanged(version: latest.version)) }
+                return .accepted(.applied(version: try ProgramRecords.append(conn, program, effective: effective ?? today,
+                                                                            actor: actor, reason: reason)))
             }
         }
-        if case .accepted = verdict { try reloadProgram() }
+        if case .accepted(.applied) = verdict { try reloadProgram() }
         return verdict
     }
 

@@ -171,6 +171,11 @@ public final class LoyaltyStore: Sendable {
         if let error = error as? PostgresError {
             databaseFailed(error)
             if error.isUnavailable { return .init(.unavailable, "database unavailable; nothing was applied, safe to retry") }
+            if error.code == .commitOutcomeUnknown {
+                return .init(.unavailable, "the connection to the database was lost during COMMIT: whether the change was "
+                             + "applied is unknown; resend with the same id (it applies once), or check the member's "
+                             + "STATEMENT or `loyaltyctl audit --member N` before repeating")
+            }
             return .init(.syntax, "internal error (SQLSTATE \(error.sqlState ?? "none")); nothing was applied")
         }
         return .init(.syntax, "internal error: \(error)")

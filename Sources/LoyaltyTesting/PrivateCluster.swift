@@ -71,7 +71,7 @@ public final class PrivateCluster: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    static var pgScript: String {
+    public static var pgScript: String {
         URL(fileURLWithPath: TestDatabase.migrationsDirectory()).deletingLastPathComponent()
             .appendingPathComponent("Deploy/local/pg.sh").path
     }
@@ -82,7 +82,7 @@ public final class PrivateCluster: @unchecked Sendable {
     /// a PostgreSQL it starts would keep them open for its lifetime, and Foundation waits for
     /// the end of a socket it passes to every child before it reports the child's exit.
     @discardableResult
-    static func shell(_ script: String, stdin: String? = nil) throws -> String {
+    public static func shell(_ script: String, stdin: String? = nil) throws -> String {
         let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null"#
         let outcome = try Command.run(executable: "/bin/bash", ["-c", closeInherited + "\n" + script], stdin: stdin)
         guard outcome.status == 0 else {
@@ -92,7 +92,7 @@ public final class PrivateCluster: @unchecked Sendable {
     }
 
     /// A loopback port nobody listens on right now.
-    static func freePort() throws -> UInt16 {
+    public static func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -102,11 +102,15 @@ public final class RawClient {
 
     public func send(_ text: String) { send(Array(text.utf8)) }
 
+    /// Sends what the socket takes now of `bytes[offset...]` without waiting; how many bytes that was.
+    public func sendAvailable(_ bytes: [UInt8], from offset: Int) -> Int {
+        let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        return max(0, sent)
+    }
+
     /// Sends one command as a RESP array of bulk strings.
     public func sendCommand(_ words: [String]) {
-        var bytes = Array("*\(words.count)\r\n".utf8)
-        for word in words { bytes += Array("$\(word.utf8.count)\r\n\(word)\r\n".utf8) }
-        send(bytes)
+        send(resp(words))
     }
 
     /// Sends a command and reads its reply.
@@ -187,3 +191,12 @@ public final class RawClient {
         return bytes
     }
 }
+
+/// One command as a RESP array of bulk strings, as bytes (arguments may be any bytes).
+public func resp(_ words: [[UInt8]]) -> [UInt8] {
+    var bytes = Array("*\(words.count)\r\n".utf8)
+    for word in words { bytes += Array("$\(word.count)\r\n".utf8) + word + [13, 10] }
+    return bytes
+}
+
+public func resp(_ words: [String]) -> [UInt8] { resp(words.map { Array($0.utf8) }) }

@@ -9,6 +9,7 @@ extension Connection {
         static let messagePrimary = UInt8(ascii: "M")
         static let messageDetail = UInt8(ascii: "D")
         static let constraintName = UInt8(ascii: "n")
+        static let messageHint = UInt8(ascii: "H")
     }
 
     /// The error a failed result stands for: `.connectionLost` when the connection broke,
@@ -26,7 +27,8 @@ extension Connection {
             message: message,
             sqlState: result.errorField(Field.sqlState),
             detail: result.errorField(Field.messageDetail),
-            constraint: result.errorField(Field.constraintName))
+            constraint: result.errorField(Field.constraintName),
+            hint: result.errorField(Field.messageHint))
     }
 
     /// The error for a libpq call that failed without a result (could not send, out of memory).

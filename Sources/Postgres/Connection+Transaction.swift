@@ -19,6 +19,7 @@ extension Connection {
     /// If a statement failed inside `body` but `body` swallowed the error, PostgreSQL turns the
     /// COMMIT into a ROLLBACK; that is reported as `.unexpectedResult` rather than passing as success.
     /// A serialization failure (`isSerializationFailure`) may also surface from the COMMIT itself.
+    /// A connection lost during the COMMIT is `.commitOutcomeUnknown`: it may have been applied.
     public func transaction<T>(
         _ isolation: IsolationLevel = .readCommitted, _ body: (Connection) throws -> T
     ) throws -> T {
@@ -29,7 +30,12 @@ extension Connection {
         let value: T
         do {
             value = try body(self)
-            try commit()
+            do {
+                try commit()
+            } catch let error as PostgresError where error.isUnavailable {
+                // The COMMIT may have been applied before the connection went: nobody can tell.
+                throw PostgresError(code: .commitOutcomeUnknown, message: "the connection was lost during COMMIT (\(error.message))")
+            }
         } catch {
             pendingBegin = nil
             beforeCommit.removeAll()

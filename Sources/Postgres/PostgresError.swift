@@ -15,6 +15,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
             case unexpectedResult
             case copyFailed
             case invalidParameter
+            case commitOutcomeUnknown
         }
 
         private let base: Base
@@ -40,6 +41,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let copyFailed = Code(.copyFailed)
         /// A parameter or COPY value cannot be sent: it holds a NUL byte, which PostgreSQL text cannot store.
         public static let invalidParameter = Code(.invalidParameter)
+        /// The connection broke while COMMIT was in flight: the transaction may or may not have
+        /// been applied, so this is not `isUnavailable` (which promises nothing ran).
+        public static let commitOutcomeUnknown = Code(.commitOutcomeUnknown)
 
         public var description: String { base.rawValue }
     }
@@ -53,15 +57,18 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var detail: String?
     /// The violated constraint's name (`PG_DIAG_CONSTRAINT_NAME`).
     public var constraint: String?
+    /// The server's suggestion what to do about it (`PG_DIAG_MESSAGE_HINT`).
+    public var hint: String?
 
     public init(
-        code: Code, message: String, sqlState: String? = nil, detail: String? = nil, constraint: String? = nil
+        code: Code, message: String, sqlState: String? = nil, detail: String? = nil, constraint: String? = nil, hint: String? = nil
     ) {
         self.code = code
         self.message = message
         self.sqlState = sqlState
         self.detail = detail
         self.constraint = constraint
+        self.hint = hint
     }
 
     /// A connection-level failure: the statement never ran, so a retry on another connection is safe.
@@ -69,7 +76,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// True for a failed or lost connection, SQLSTATE class 08 (connection exception), 57P01/57P02/57P03
     /// (admin shutdown, crash shutdown, cannot connect now) and a pool timeout. One caveat libpq cannot
     /// remove: a connection lost while a COMMIT was in flight leaves the outcome unknown, so writes that
-    /// are retried should carry their own idempotency key.
+    /// are retried should carry their own idempotency key; `transaction()` reports that case as
+    /// `.commitOutcomeUnknown`.
     public var isUnavailable: Bool {
         switch code {
         case .connectionFailed, .connectionLost, .poolTimeout:
@@ -91,6 +99,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         if let sqlState { text += " \(sqlState)" }
         text += "): \(message)"
         if let detail { text += " (\(detail))" }
+        if let hint { text += " HINT: \(hint)" }
         return text
     }
 }

@@ -7,7 +7,7 @@ import LoyaltyStore
 let importVerbs: [Verb] = [
     Verb(words: ["import"], usage: "import FILE --partner CODE [--batch-id ID] [--chunk-lines N]",
          summary: "commit a partner's batch file as that partner: one `ACCRUE txn-id member date field=value...` or "
-             + "`REVERSE txn-id [points=n]` a line, blank lines and # comments skipped; batch-id defaults to the file's "
+             + "`REVERSE txn-id [points=n] [id=reversal-id]` a line, blank lines and # comments skipped; batch-id defaults to the file's "
              + "name; a file over the batch limit (or N lines) goes in as ID.1, ID.2, ...; importing it again applies "
              + "nothing twice", valued: ["partner", "batch-id", "chunk-lines"]) { context, args in
         try args.expectPositionals(1)
@@ -152,22 +152,18 @@ struct BatchFile {
         let member = String(words[2])
         guard Identifiers.isMemberNumber(member) else { throw .invalid("malformed member number (1-32 of A-Z a-z 0-9 _ -)") }
         guard let date = LocalDate(String(words[3])) else { throw .invalid("dates are YYYY-MM-DD") }
-        var fields: [(name: String, value: String)] = []
-        for word in words.dropFirst(4) {
-            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
-                throw .invalid("expected field=value, got \(word.prefix(64))")
-            }
-            fields.append((String(word[..<equals]), String(word[word.index(after: equals)...])))
+        return .accrue(member: member, input: try AccrualInput.parse(activityDate: date, fields: try words.dropFirst(4).map(field)))
+    }
+
+    private static func field(_ word: Substring) throws(LoyaltyError) -> (name: String, value: String) {
+        guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
+            throw .invalid("expected field=value, got \(word.prefix(64))")
         }
-        return .accrue(member: member, input: try AccrualInput.parse(activityDate: date, fields: fields))
+        return (String(word[..<equals]), String(word[word.index(after: equals)...]))
     }
 
     private static func reverse(_ words: [Substring]) throws(LoyaltyError) -> BatchLine.Operation {
-        guard (2...3).contains(words.count) else { throw .syntax("wrong number of arguments for 'reverse' command") }
-        guard words.count == 3 else { return .reverse(points: nil) }
-        guard words[2].hasPrefix("points="), let points = Int64(words[2].dropFirst("points=".count)), points > 0 else {
-            throw .invalid("REVERSE takes points=n with n a positive integer")
-        }
-        return .reverse(points: points)
+        guard (2...4).contains(words.count) else { throw .syntax("wrong number of arguments for 'reverse' command") }
+        return .reverse(try ReversalRequest.parse(fields: try words.dropFirst(2).map(field)))
     }
 }

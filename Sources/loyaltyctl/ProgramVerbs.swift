@@ -49,8 +49,10 @@ let programVerbs: [Verb] = [
         }
         switch try context.store.applyProgram(document, effective: effective, reason: try args.required("reason"), actor: context.actor) {
         case .refused(let problems): throw DocumentRefused(problems: problems)
-        case .accepted(let version):
+        case .accepted(.applied(let version)):
             print("program apply: version \(version) effective \(effective?.description ?? "today"); running servers follow within seconds")
+        case .accepted(.unchanged(let version)):
+            print("program apply: no change against version \(version); nothing applied")
         }
     },
     Verb(words: ["program", "history"], usage: "program history", summary: "every version: effective date, when, who and why") { context, args in

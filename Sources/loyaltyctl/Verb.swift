@@ -17,7 +17,10 @@ final class Context {
 
     var store: LoyaltyStore {
         if let opened { return opened }
-        let store = LoyaltyStore(pool: ConnectionPool(conninfo: conninfo, maxConnections: 2))
+        // The admin sees PostgreSQL's own words, which the store keeps from the server's clients.
+        let store = LoyaltyStore(pool: ConnectionPool(conninfo: conninfo, maxConnections: 2), databaseFailed: { error in
+            FileHandle.standardError.write(Data("loyaltyctl: \(databaseErrorText(error))\n".utf8))
+        })
         opened = store
         return store
     }
@@ -26,6 +29,14 @@ final class Context {
     func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         try store.pool.withConnection(body)
     }
+}
+
+/// PostgreSQL's error as an admin needs it: SQLSTATE, message, detail and hint.
+func databaseErrorText(_ error: PostgresError) -> String {
+    var text = "PostgreSQL error" + (error.sqlState.map { " \($0)" } ?? " (\(error.code))") + ": \(error.message)"
+    if let detail = error.detail { text += "\n  DETAIL: \(detail)" }
+    if let hint = error.hint { text += "\n  HINT: \(hint)" }
+    return text
 }
 
 /// One row of the verb table: its words, help, options, and what it runs.

@@ -1,6 +1,7 @@
 import Foundation
 import LoyaltyCore
 import LoyaltyStore
+import Postgres
 
 /// loyaltyctl: the admin's verbs. Exit codes: 0 ok, 1 failure, 2 usage.
 let verbs: [Verb] = setupVerbs + programVerbs + rewardVerbs + memberVerbs + dataRightsVerbs + listVerbs + runVerbs + importVerbs
@@ -42,6 +43,9 @@ func main() -> Int32 {
         return 2
     } catch let error as Failure {
         FileHandle.standardError.write(Data("loyaltyctl: \(error.message)\n".utf8))
+        return 1
+    } catch let error as PostgresError {
+        FileHandle.standardError.write(Data("loyaltyctl: \(databaseErrorText(error))\n".utf8))
         return 1
     } catch let error as LoyaltyError {
         FileHandle.standardError.write(Data("loyaltyctl: \(error.code.rawValue) \(error.message)\n".utf8))

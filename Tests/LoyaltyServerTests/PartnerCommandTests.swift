@@ -118,6 +118,30 @@ final class PartnerCommandTests: EndToEndTestCase {
             .array([.bulk("accrual"), .integer(1_234), .integer(61), .bulk("c1")])])
     }
 
+    /// A partial reversal with its id is exactly once: resent (a lost reply, a timeout) it returns
+    /// the first reply, even after later reversals; another amount under the same id is a conflict.
+    func testAPartialReversalWithAnIDIsAppliedOnce() throws {
+        let card = try connect(as: "CARDCO")
+        XCTAssertEqual(try card.call(["ACCRUE", "c1", "M1", Self.today, "amount=1234.56", "currency=USD"]), triple("c1", 1_234, 61))
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "points=100", "id=r1"]), triple("c1", 100, 4))
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "id=r1", "points=100"]), triple("c1", 100, 4), "the same reversal again")
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "points=200", "id=r2"]), triple("c1", 200, 9))
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "points=100", "id=r1"]), triple("c1", 100, 4), "its first reply, after r2")
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "id=r1"]), triple("c1", 100, 4), "no points= replays too")
+        XCTAssertEqual(try card.errorCode("REVERSE", "c1", "points=101", "id=r1"), "CONFLICT")
+        for bad in ["id=", "points=1 points=2", "id=a id=b", "id=a\u{7f}"] {
+            XCTAssertEqual(try card.call(["REVERSE", "c1"] + bad.split(separator: " ").map(String.init)).errorCode, "INVALID", bad)
+        }
+        XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M1"]), .integer(1_234 - 300))
+        XCTAssertEqual(try connect(as: "DINECO").call(["ACCRUE", "c1", "M2", Self.today, "amount=10", "currency=USD"]), triple("c1", 30, 0))
+        XCTAssertEqual(try connect(as: "DINECO").call(["REVERSE", "c1", "points=10", "id=r1"]), triple("c1", 10, 0),
+                       "reversal ids are per partner and txn-id")
+        // Without an id a partial reversal is a new one each time, as documented.
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "points=1"]), triple("c1", 1, 0))
+        XCTAssertEqual(try card.call(["REVERSE", "c1", "points=1"]), triple("c1", 1, 0))
+        XCTAssertEqual(try connect(as: "agent:demo").call(["BALANCE", "M1"]), .integer(1_234 - 302))
+    }
+
     func testAPartnerCannotReverseAnotherPartnersTransaction() throws {
         XCTAssertEqual(try cli("HOTELCO", "ACCRUE", "t1", "M1", Self.today, "amount=450.00", "currency=USD"), "t1\n1350\n0\n")
         let dining = try connect(as: "DINECO")

@@ -115,6 +115,10 @@ final class ProgramOperationTests: EndToEndTestCase {
             XCTAssertTrue(outcome.stderr.contains(expected), outcome.stderr)
         }
         XCTAssertEqual(try sql("SELECT count(*) FROM program_versions"), "1")
+        let unchanged = try Command.run("loyaltyctl", ["program", "apply", "-", "--reason", "same", "--database", database.url],
+                                        stdin: try ctl("program", "export").stdout)
+        XCTAssertEqual(unchanged.stdout, "program apply: no change against version 1; nothing applied\n", unchanged.stderr)
+        XCTAssertEqual(try sql("SELECT count(*) FROM program_versions"), "1")
         let diff = try ctl("program", "diff", "-", stdin: try editedProgram(setHotelRate(5)))
         XCTAssertEqual(diff.stdout, "changed earnRules.hotel.pointsNumerator: 3 -> 5\n")
         let shown = try ctl("program", "show")
@@ -189,7 +193,9 @@ final class ProgramOperationTests: EndToEndTestCase {
         XCTAssertEqual(rows[1].fields?[6].text, "snow2")
 
         // Half of snow1's 2,700 back: 675 of the accrual's own, 675 of the bonus; the cap gets them back.
-        XCTAssertEqual(try hotel.call(["REVERSE", "snow1", "points=1350"]), triple("snow1", 1_350, 0))
+        XCTAssertEqual(try hotel.call(["REVERSE", "snow1", "points=1350", "id=r1"]), triple("snow1", 1_350, 0))
+        XCTAssertEqual(try hotel.call(["REVERSE", "snow1", "points=1350", "id=r1"]), triple("snow1", 1_350, 0), "resent: the first reply")
+        XCTAssertEqual(try hotel.call(["REVERSE", "snow1", "points=1000", "id=r1"]).errorCode, "CONFLICT")
         XCTAssertEqual(try stay(hotel, "snow4", "M1", "code=SNOW"), triple("snow4", 2_025, 0))
         XCTAssertEqual(try hotel.call(["REVERSE", "snow1"]), triple("snow1", 1_350, 0), "what remains")
         let report = try ctl("promotion", "report", "WINTER").stdout

@@ -21,8 +21,8 @@ final class BatchTests: StoreTestCase {
             try stay(4, "b", "NOBODY", "100.00"),                       // unknown member
             BatchLine(line: 5, txnID: "c", operation: .malformed(.invalid("unknown field 'foo'"))),
             try stay(6, "d", "M3", "100.00"),
-            BatchLine(line: 7, txnID: "a", operation: .reverse(points: 100)),   // reverses line 1 of this batch
-            BatchLine(line: 8, txnID: "zzz", operation: .reverse(points: nil)), // never sent
+            BatchLine(line: 7, txnID: "a", operation: .reverse(ReversalRequest(points: 100))),   // reverses line 1 of this batch
+            BatchLine(line: 8, txnID: "zzz", operation: .reverse(ReversalRequest())), // never sent
             BatchLine(line: 9, txnID: "e", operation: .accrue(member: "M1", input: try input([("amount", "1.00"), ("currency", "EUR")]))),
         ]
         let summary = try store.commitBatch(partner: hotel, batchID: "B1", lines: lines)
@@ -71,7 +71,7 @@ final class BatchTests: StoreTestCase {
     func testAReversalLineOfAnotherPartnersTransactionIsRejected() throws {
         _ = try store.accrue(partner: dine, txnID: "meal", member: "M1", input: input([("amount", "10.00"), ("currency", "USD")]))
         let summary = try store.commitBatch(partner: hotel, batchID: "B1",
-                                            lines: [BatchLine(line: 1, txnID: "meal", operation: .reverse(points: nil))])
+                                            lines: [BatchLine(line: 1, txnID: "meal", operation: .reverse(ReversalRequest()))])
         XCTAssertEqual(summary.rejected, 1)
         XCTAssertEqual(try store.batchErrors(partner: hotel, batchID: "B1").map(\.code), ["NOPERM"])
         XCTAssertEqual(try available("M1"), 30)

@@ -43,6 +43,19 @@ final class ReversalTests: StoreTestCase {
         XCTAssertEqual(try available("M1"), 234)
     }
 
+    /// Two partial reversals with the same id racing: one is applied, the other gets its reply.
+    func testRacingReversalsWithOneIDApplyOnce() throws {
+        try cardSpend()
+        store = database.store(connections: 8)
+        let store = self.store!, card = self.card
+        let outcomes = concurrently(8) { _ in
+            Result { () throws(LoyaltyError) in try store.reverse(partner: card, txnID: "c1", points: 100, id: "r1") }
+        }
+        XCTAssertEqual(outcomes.map { try? $0.get() }, Array(repeating: ReversalReceipt(txnID: "c1", points: 100, qualifying: 4), count: 8))
+        XCTAssertEqual(try available("M1"), 1_134)
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
+
     func testAFullReversalRepeatedReturnsZero() throws {
         try cardSpend()
         _ = try store.reverse(partner: card, txnID: "c1", points: nil)

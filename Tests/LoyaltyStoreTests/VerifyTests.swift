@@ -1,5 +1,6 @@
 import LoyaltyCore
 @testable import LoyaltyStore
+import Postgres
 import XCTest
 
 /// `verify`: passes after real work, and names the broken invariant after each kind of hand tampering.
@@ -14,7 +15,6 @@ final class VerifyTests: StoreTestCase {
         static let transfer = "every transfer moves the same points out and in"
         static let request = "every request-id points at what it created"
         static let batch = "every batch's counts match its rejected lines"
-        static let sign = "ledger entries are unique and point kinds carry the right sign"
         static let owner = "every hold, redemption and transfer belongs to a member"
     }
 
@@ -112,13 +112,27 @@ final class VerifyTests: StoreTestCase {
         XCTAssertEqual(try brokenInvariants(), [Invariant.reversed])
     }
 
-    func testAnEntryWithTheWrongSignIsCaught() throws {
-        try tamper("""
-            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
-            VALUES ('M2', 'transfer_out', 700, current_date, 'psql', 'backwards');
-            UPDATE members SET balance = balance + 700 WHERE member_number = 'M2';
-            """)
-        XCTAssertEqual(try brokenInvariants(), [Invariant.sign])
+    /// The schema keeps each kind's sign (migration 0014): a hand-made entry of the wrong sign,
+    /// or one rewritten to it behind the append-only trigger, is refused, not left for verify.
+    func testAnEntryWithTheWrongSignIsRefused() throws {
+        let wrong = [("transfer_out", 700), ("redemption", 1), ("expiry", 5), ("reversal", 9), ("hold_capture", 3),
+                     ("accrual", -1), ("refund", -2), ("transfer_in", -700)]
+        for (kind, points) in wrong {
+            XCTAssertThrowsError(try tamper("""
+                INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, fingerprint)
+                VALUES ('M2', '\(kind)', \(points), current_date, 'psql', 'backwards', 'HOTELCO', 'f');
+                """), kind) { error in
+                XCTAssertEqual((error as? PostgresError)?.constraint, "ledger_entries_sign_per_kind", "\(kind): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try rewriteLedger("UPDATE ledger_entries SET points = -points WHERE kind = 'transfer_in'"))
+        XCTAssertEqual(try brokenInvariants(), [])
+    }
+
+    func testAMergeIntoAMemberThatDoesNotExistIsRefused() throws {
+        XCTAssertThrowsError(try tamper("UPDATE members SET status = 'merged', merged_into = 'NOBODY' WHERE member_number = 'M3'")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "23503", "\(error)")
+        }
     }
 
     func testAnAccrualEntryRewrittenBehindTheTriggerIsCaught() throws {

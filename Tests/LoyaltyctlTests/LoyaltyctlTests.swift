@@ -49,6 +49,42 @@ final class LoyaltyctlTests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("0001_extensions") && status.stdout.contains("applied"))
     }
 
+    /// The admin reads PostgreSQL's own error (SQLSTATE and message), not only "internal error".
+    func testADatabaseErrorIsShownAsPostgreSQLReportedIt() throws {
+        XCTAssertEqual(try ctl("points", "adjust", "M1", "+9223372036854775807", "--reason", "edge").status, 0)
+        let overflow = try ctl("points", "adjust", "M1", "+1", "--reason", "one more")
+        XCTAssertEqual(overflow.status, 1)
+        XCTAssertTrue(overflow.stderr.contains("PostgreSQL error 22003: bigint out of range"), overflow.stderr)
+    }
+
+    /// The connection lost while COMMIT runs (the backend killed in a deferred trigger): loyaltyctl
+    /// says the outcome is unknown and how to look, never "nothing was applied".
+    func testAConnectionLostDuringCommitIsReportedAsOutcomeUnknown() throws {
+        let conn = try database.connect()
+        defer { conn.close() }
+        try conn.execute("""
+            CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;
+            CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON ledger_entries DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION slow_commit();
+            """)
+        nonisolated(unsafe) let watcher = conn
+        let killer = Thread {
+            for _ in 0..<1_500 {
+                let killed = try? watcher.query("""
+                    SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event = 'PgSleep'
+                    """).first
+                if killed != nil { return }
+                usleep(20_000)
+            }
+        }
+        killer.start()
+        let adjust = try ctl("points", "adjust", "M1", "+500", "--reason", "goodwill")
+        XCTAssertEqual(adjust.status, 1)
+        XCTAssertTrue(adjust.stderr.contains("whether the change was applied is unknown"), adjust.stderr)
+        XCTAssertFalse(adjust.stderr.contains("nothing was applied"), adjust.stderr)
+    }
+
     func testAdjustThenShowThenTamperMakesVerifyFail() throws {
         XCTAssertEqual(try ctl("points", "adjust", "M1", "+500", "--reason", "goodwill").status, 0)
         let show = try ctl("member", "show", "M1")

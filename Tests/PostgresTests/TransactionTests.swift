@@ -47,6 +47,37 @@ final class TransactionTests: DatabaseTestCase {
         XCTAssertEqual(try accountCount(), 2)
     }
 
+    /// A COMMIT whose backend is killed while it runs (a deferred trigger sleeps in it): the
+    /// transaction may or may not be applied, so it must not pass for "nothing ran, retry".
+    func testAConnectionLostDuringCommitIsOutcomeUnknown() throws {
+        try connection.execute("""
+            CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;
+            CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON accounts DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION slow_commit();
+            """)
+        let pid = try database.backendPID(of: connection)
+        nonisolated(unsafe) let database = self.database!
+        let killer = Thread {
+            // Once the COMMIT is in the trigger's sleep.
+            while (try? database.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND wait_event = 'PgSleep'",
+                                             [String(pid)]).first) == nil { usleep(20_000) }
+            try? database.terminate(pid: pid)
+        }
+        killer.start()
+        XCTAssertThrowsError(try connection.transaction { try $0.query("INSERT INTO accounts VALUES (1, 100)") }) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .commitOutcomeUnknown, "\(error)")
+            XCTAssertEqual((error as? PostgresError)?.isUnavailable, false, "not safe to retry blindly")
+        }
+    }
+
+    /// The server's hint comes with its error, for the admin to read.
+    func testAServerErrorCarriesItsHint() throws {
+        XCTAssertThrowsError(try connection.query("SELECT no_such_function(1)")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "42883")
+            XCTAssertTrue((error as? PostgresError)?.hint?.contains("No function matches") == true, "\(error)")
+        }
+    }
+
     func testThrowingBodyRollsBackAndRethrows() throws {
         XCTAssertThrowsError(try connection.transaction { connection in
             _ = try connection.query("INSERT INTO accounts VALUES (1, 100)")

@@ -23,6 +23,37 @@ final class MemoryTests: ReliabilityTestCase {
                           "resident memory grew from \(residentBefore) KiB to \(probe.residentKilobytes) KiB")
     }
 
+    /// 200 clients that pipeline 64 MiB of ECHO each before AUTH and read none of the replies:
+    /// each is held to its budget (1 MiB received and unsent together, 16 KiB a bulk), so the
+    /// server stays small, and a signed-in client is answered throughout. Before the budgets
+    /// each could queue 1,024 requests and 4 MiB of replies: 4 GiB for the 200.
+    func testTwoHundredClientsPipeliningEchoWithoutReadingKeepTheServerSmall() throws {
+        let probe = ProcessProbe(pid: server.process.processIdentifier)
+        let bystander = try connect(as: "agent:demo")
+        let echo = resp(["ECHO", String(repeating: "e", count: 16 * 1024)])
+        let chunk = Array((0..<64).map { _ in echo }.joined())
+        let bytesPerClient = 64 << 20
+        let clients = try (0..<200).map { _ in try RawClient(port: server.port) }
+        var sent = [Int](repeating: 0, count: clients.count)
+        var residentMaxKilobytes = 0
+        var lastProgress = Date()
+        // Until every client is done or none can send any more: the server stopped reading them.
+        while Date().timeIntervalSince(lastProgress) < 3 && sent.contains(where: { $0 < bytesPerClient }) {
+            for (index, client) in clients.enumerated() where sent[index] < bytesPerClient {
+                let count = client.sendAvailable(chunk, from: sent[index] % chunk.count)
+                if count > 0 { lastProgress = Date() }
+                sent[index] += count
+            }
+            residentMaxKilobytes = max(residentMaxKilobytes, probe.residentKilobytes)
+            XCTAssertEqual(try bystander.call(["PING"]), .simple("PONG"))
+            usleep(10_000)
+        }
+        XCTAssertEqual(try bystander.call(["BALANCE", "M1"]).integer.map { $0 >= 0 }, true)
+        let sentMebibytes = sent.reduce(0, +) >> 20
+        XCTAssertLessThan(residentMaxKilobytes, 512 * 1024, "resident memory with \(sentMebibytes) MiB sent by 200 clients")
+        print("200 clients sent \(sentMebibytes) MiB of ECHO; loyaltyd's resident memory peaked at \(residentMaxKilobytes >> 10) MiB")
+    }
+
     /// Sends the prologue and `count` lines from a thread while this one reads every reply.
     private func streamAndCount(count: Int, prologue: [[String]], line: @escaping @Sendable (Int) -> [String],
                                 expected: RESPValue) throws {

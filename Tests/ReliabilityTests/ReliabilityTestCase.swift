@@ -94,15 +94,6 @@ extension RawClient {
     }
 }
 
-/// One command as a RESP array of bulk strings, as bytes (arguments may be any bytes).
-func resp(_ words: [[UInt8]]) -> [UInt8] {
-    var bytes = Array("*\(words.count)\r\n".utf8)
-    for word in words { bytes += Array("$\(word.count)\r\n".utf8) + word + [13, 10] }
-    return bytes
-}
-
-func resp(_ words: [String]) -> [UInt8] { resp(words.map { Array($0.utf8) }) }
-
 /// Something a test did not expect to see.
 struct Unexpected: Error, CustomStringConvertible {
     var description: String
