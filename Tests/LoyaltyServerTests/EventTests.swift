@@ -119,6 +119,32 @@ final class EventTests: EndToEndTestCase {
                        "the late one took the lower id")
     }
 
+    func testTailFollowPrintsEventsAsTheyCommit() throws {
+        XCTAssertEqual(try ctl("member", "close", "M3", "--reason", "asked to leave").status, 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.binary("loyaltyctl"))
+        process.arguments = ["events", "tail", "--from", "1", "--follow", "--database", database.url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        usleep(700_000)
+        XCTAssertTrue(process.isRunning, "--follow keeps waiting after catching up")
+        XCTAssertEqual(try connect(as: "agent:demo").call(["ENROLL", "M4"]), .simple("OK"))
+        XCTAssertEqual(try ctl("member", "close", "M4", "--reason", "asked to leave").status, 0)
+        // Read on another thread, so a tail that never prints fails the test instead of hanging it.
+        nonisolated(unsafe) var line = Data()
+        let printed = DispatchSemaphore(value: 0)
+        Thread {
+            line = output.fileHandleForReading.availableData
+            printed.signal()
+        }.start()
+        XCTAssertEqual(printed.wait(timeout: .now() + 10), .success, "printed within 10 s")
+        let event = try XCTUnwrap(JSONSerialization.jsonObject(with: line) as? [String: Any], String(decoding: line, as: UTF8.self))
+        XCTAssertEqual(event["position"] as? Int, 2, "only what follows --from")
+        XCTAssertEqual(event["member"] as? String, "M4")
+    }
+
     func testEventsAreForAgentsAndRefuseBadArguments() throws {
         let agent = try connect(as: "agent:demo")
         XCTAssertEqual(try connect(as: "member:M1").errorCode("EVENTS", "FROM", "0", "COUNT", "1"), "NOPERM")
