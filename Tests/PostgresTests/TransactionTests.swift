@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 import XCTest
 
@@ -57,17 +58,21 @@ final class TransactionTests: DatabaseTestCase {
             """)
         let pid = try database.backendPID(of: connection)
         nonisolated(unsafe) let database = self.database!
+        let killed = DispatchSemaphore(value: 0)
         let killer = Thread {
             // Once the COMMIT is in the trigger's sleep.
             while (try? database.admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND wait_event = 'PgSleep'",
                                              [String(pid)]).first) == nil { usleep(20_000) }
             try? database.terminate(pid: pid)
+            killed.signal()
         }
         killer.start()
         XCTAssertThrowsError(try connection.transaction { try $0.query("INSERT INTO accounts VALUES (1, 100)") }) { error in
             XCTAssertEqual((error as? PostgresError)?.code, .commitOutcomeUnknown, "\(error)")
             XCTAssertEqual((error as? PostgresError)?.isUnavailable, false, "not safe to retry blindly")
         }
+        // The killer uses the admin connection, which tearDown uses next: one thread on it at a time.
+        XCTAssertEqual(killed.wait(timeout: .now() + 60), .success)
     }
 
     /// The server's hint comes with its error, for the admin to read.
