@@ -170,7 +170,7 @@ extension LoyaltyStore {
                 throw LoyaltyError.notFound("no partner \(code)")
             }
             try change(conn)
-            _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
+            try ProgramRecords.announceChange(conn)
             try Audit.record(conn, actor: actor, action: action, details: details.merging(["partner": code]) { $1 }, reason: reason)
         }
     }

@@ -7,7 +7,7 @@ import Postgres
 enum ProgramRecords {
     /// Every version, and the generation they were read at.
     static func load(_ conn: Connection) throws -> (timeline: ProgramTimeline, generation: Int64) {
-        let generation = try conn.query("SELECT generation FROM program_generation").first?.int64("generation") ?? 0
+        let generation = try self.generation(conn)
         let versions = try conn.query("""
             SELECT version, effective_from::text AS effective_from, document::text AS document FROM program_versions ORDER BY version
             """).rows.map { row in
@@ -25,7 +25,7 @@ enum ProgramRecords {
     static func append(_ conn: Connection, _ program: Program, effective: LocalDate, actor: Principal, reason: String,
                        action: String = "program.apply", details: [String: String] = [:]) throws -> Int {
         // The generation row's lock orders concurrent applies, so version numbers and dates agree.
-        _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
+        try announceChange(conn)
         let latest = try conn.query("SELECT version, effective_from::text AS effective_from FROM program_versions ORDER BY version DESC LIMIT 1").first
         if let latest, try date(latest.string("effective_from")) > effective {
             throw LoyaltyError.invalid("--effective \(effective) is before version \(try latest.int("version"))'s \(try latest.string("effective_from")); versions take effect in order")
@@ -51,6 +51,17 @@ enum ProgramRecords {
         try Audit.record(conn, actor: actor, action: action,
                          details: details.merging(["version": String(version), "effective": effective.description]) { $1 }, reason: reason)
         return version
+    }
+
+    /// The change counter `announceChange` moves.
+    static func generation(_ conn: Connection) throws -> Int64 {
+        try conn.query("SELECT generation FROM program_generation").first?.int64("generation") ?? 0
+    }
+
+    /// Moves the generation every running loyaltyd polls (`followProgramChanges`), in the caller's
+    /// transaction: they reload once the change commits.
+    static func announceChange(_ conn: Connection) throws {
+        _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
     }
 
     /// For tests: `program` replaces the rules for every date from the first version's effective date on.
@@ -161,7 +172,7 @@ extension LoyaltyStore {
             let inserted = try conn.query("INSERT INTO partners (code, name, category) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                                           [code, name ?? code, category.rawValue]).affectedRows
             guard inserted == 1 else { throw LoyaltyError.conflict("partner \(code) exists") }
-            _ = try conn.query("UPDATE program_generation SET generation = generation + 1")
+            try ProgramRecords.announceChange(conn)
             try Audit.record(conn, actor: actor, action: "partner.add", details: ["partner": code, "category": category.rawValue])
         }
     }

@@ -102,7 +102,7 @@ public final class LoyaltyStore: Sendable {
     /// was loaded: one read of one row, cheap enough to poll every second. True when it reloaded.
     @discardableResult
     public func followProgramChanges() throws(LoyaltyError) -> Bool {
-        let current = try read { conn in try conn.query("SELECT generation FROM program_generation").first?.int64("generation") }
+        let current = try read { conn in try ProgramRecords.generation(conn) }
         guard current != programBox.value?.generation else { return false }
         try reloadProgram()
         return true
