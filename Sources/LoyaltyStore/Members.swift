@@ -116,24 +116,6 @@ extension LoyaltyStore {
         }
     }
 
-    /// One query for many members' available points.
-    static func fetchAvailable(_ conn: Connection, _ numbers: [String]) throws -> [String: Int64] {
-        // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
-        let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
-        var values: [String: Int64] = [:]
-        for row in try conn.query("""
-            SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
-            FROM members m
-            LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
-                       WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
-                       GROUP BY member_number) h USING (member_number)
-            WHERE m.member_number = ANY($1::text[])
-            """, [list]).rows {
-            values[try row.string("member_number")] = try row.int64("available")
-        }
-        return values
-    }
-
     public func member(number: String) throws(LoyaltyError) -> MemberSummary {
         let program = try program()
         let today = try today()
@@ -284,5 +266,40 @@ enum MemberProfile {
             UPDATE members SET pin_hash = crypt($2, gen_salt('bf', 8)), locked_until = NULL WHERE member_number = $1
             """, [number, pin])
         _ = try conn.query("DELETE FROM member_signin_failures WHERE member_number = $1", [number])
+    }
+}
+
+/// BALANCE's combined rounds on one connection: one query for many members' available points.
+final class AvailableRounds: CombinedRounds {
+    private let conn: Connection
+    private var sent: SentQuery?
+
+    init(_ conn: Connection) {
+        self.conn = conn
+    }
+
+    func send(_ numbers: [String]) throws {
+        precondition(sent == nil, "a round is already in flight")
+        // Member numbers are validated to [A-Za-z0-9_-], so they need no quoting inside an array literal.
+        let list = "{" + numbers.filter(Identifiers.isMemberNumber).joined(separator: ",") + "}"
+        sent = try conn.send("""
+            SELECT m.member_number, m.balance - coalesce(h.held, 0) AS available
+            FROM members m
+            LEFT JOIN (SELECT member_number, sum(points) AS held FROM holds
+                       WHERE member_number = ANY($1::text[]) AND status = 'active' AND expires_at > now()
+                       GROUP BY member_number) h USING (member_number)
+            WHERE m.member_number = ANY($1::text[])
+            """, [list])
+    }
+
+    func receive() throws -> [String: Int64] {
+        guard let sent = sent.take() else { preconditionFailure("no round in flight") }
+        let result = try conn.receive(sent)
+        var values: [String: Int64] = [:]
+        let number = result.column("member_number"), available = result.column("available")
+        for row in result.rows {
+            values[try row.string(number)] = try row.int64(available)
+        }
+        return values
     }
 }

@@ -1,10 +1,22 @@
 import Foundation
 
+/// What a `ReadCombiner` leader reads through while it leads (a connection): `send` starts one
+/// round's query, `receive` waits for its answers; at most one round is sent and not yet received.
+protocol CombinedRounds<Value>: AnyObject {
+    associatedtype Value
+    func send(_ keys: [String]) throws
+    func receive() throws -> [String: Value]
+}
+
 /// Combines concurrent point reads into one set-based query (flat combining): a caller that finds
 /// a round slot free leads rounds, each with every key queued so far, until nothing is queued;
 /// a caller that finds every slot taken only queues its key, and a running leader serves it. Under
 /// load many BALANCE requests cost one round trip and one index scan together; alone, a read
 /// costs the same single query as before.
+///
+/// A leader overlaps its rounds without splitting them: as soon as a round's answers are in, it
+/// sends the next round's query (every key queued meanwhile) and only then hands the answers out,
+/// so the database works on the next round while the replies of the last are written.
 ///
 /// Answers are handed over by completion, run on the leader's thread, so that a server thread
 /// never sleeps waiting for another: the leader writes each reply itself (`submit`). `read` is
@@ -12,6 +24,7 @@ import Foundation
 final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     // @unchecked: `queue` and `leaders` are touched only under `lock`.
     typealias Completion = @Sendable (Result<Value?, any Error>) -> Void
+    typealias Answers = Result<[String: Value], any Error>
     private struct Waiting {
         let key: String
         let completion: Completion
@@ -20,17 +33,18 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var queue: [Waiting] = []
     private var leaders = 0
-    /// Rounds in flight at once; more than one keeps a second core busy while a round waits on PostgreSQL.
+    /// Leaders at once, each with its own connection and one round in flight.
     let roundsInFlightMax: Int
     /// Keys one round may carry.
     let keysPerRoundMax: Int
-    private let fetch: ([String]) throws -> [String: Value]
+    /// Lends `CombinedRounds` (a connection) to the body for as long as a leader leads.
+    private let lead: ((any CombinedRounds<Value>) throws -> Void) throws -> Void
 
-    init(roundsInFlightMax: Int = 2, keysPerRoundMax: Int = 256, fetch: @escaping ([String]) throws -> [String: Value]) {
+    init(roundsInFlightMax: Int = 1, keysPerRoundMax: Int = 256, lead: @escaping ((any CombinedRounds<Value>) throws -> Void) throws -> Void) {
         precondition(roundsInFlightMax >= 1 && keysPerRoundMax >= 1)
         self.roundsInFlightMax = roundsInFlightMax
         self.keysPerRoundMax = keysPerRoundMax
-        self.fetch = fetch
+        self.lead = lead
     }
 
     /// Asks for the value of `key` (nil if absent) as read in some round that starts after this
@@ -45,16 +59,70 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
             return
         }
         leaders += 1
-        while !queue.isEmpty {
-            let round = Array(queue.prefix(keysPerRoundMax))
-            queue.removeFirst(round.count)
-            lock.unlock()
-            let outcome = Result { try fetch(Array(Set(round.map(\.key)))) }
-            for waiting in round { waiting.completion(outcome.map { $0[waiting.key] }) }
-            lock.lock()
-        }
-        leaders -= 1
+        var round = nextRound(resigning: false)
         lock.unlock()
+        while !round.isEmpty {
+            do {
+                try lead { rounds in try self.serve(&round, through: rounds) }
+            } catch {
+                // The round sent and not answered fails; keys queued behind it get a new connection.
+                complete(round, .failure(error))
+            }
+            lock.lock()
+            round = nextRound(resigning: true)
+            lock.unlock()
+        }
+    }
+
+    /// Serves `round` and every round queued behind it, one query in flight, until the queue is
+    /// empty. On a throw, `round` is the round whose answers did not come.
+    private func serve(_ round: inout [Waiting], through rounds: any CombinedRounds<Value>) throws {
+        try rounds.send(Self.keys(round))
+        while true {
+            let answers = try rounds.receive()
+            lock.lock()
+            let next = nextRound(resigning: false)
+            lock.unlock()
+            if !next.isEmpty {
+                do {
+                    try rounds.send(Self.keys(next))
+                } catch {
+                    complete(round, .success(answers))
+                    round = next
+                    throw error
+                }
+            }
+            complete(round, .success(answers))
+            round = next
+            if round.isEmpty {
+                // Keys that came while the answers were handed out start a round of their own.
+                lock.lock()
+                round = nextRound(resigning: false)
+                lock.unlock()
+                guard !round.isEmpty else { return }
+                try rounds.send(Self.keys(round))
+            }
+        }
+    }
+
+    /// The next round's keys, taken off the queue; with nothing queued and `resigning`, the caller
+    /// stops leading (decided under the lock, so no key is left without a leader). Call under `lock`.
+    private func nextRound(resigning: Bool) -> [Waiting] {
+        if queue.isEmpty {
+            if resigning { leaders -= 1 }
+            return []
+        }
+        let round = Array(queue.prefix(keysPerRoundMax))
+        queue.removeFirst(round.count)
+        return round
+    }
+
+    private static func keys(_ round: [Waiting]) -> [String] {
+        Array(Set(round.map(\.key)))
+    }
+
+    private func complete(_ round: [Waiting], _ answers: Answers) {
+        for waiting in round { waiting.completion(answers.map { $0[waiting.key] }) }
     }
 
     /// The value for `key` (nil if absent), read in some round that started after this call;

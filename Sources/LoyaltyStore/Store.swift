@@ -60,8 +60,8 @@ public final class LoyaltyStore: Sendable {
         self.clock = clock
         self.databaseFailed = databaseFailed
         self.programBox = ProgramBox()
-        self.availableReader = ReadCombiner(roundsInFlightMax: limits.balanceRoundsInFlightMax) { [pool, readPool] numbers in
-            try Self.onReadPool(readPool, primary: pool) { conn in try Self.fetchAvailable(conn, numbers) }
+        self.availableReader = ReadCombiner(roundsInFlightMax: limits.balanceRoundsInFlightMax) { [pool, readPool] body in
+            try Self.onReadPool(readPool, primary: pool) { conn in try body(AvailableRounds(conn)) }
         }
     }
 

@@ -21,6 +21,33 @@ extension Connection {
         }
     }
 
+    /// Sends a parameterized statement (prepared as `query` prepares it) without waiting for its
+    /// result, so that the caller can work while the server does; `receive` reads the result. Until
+    /// then the connection runs nothing else (the pool drops one returned with a result unread).
+    public func send(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> SentQuery {
+        precondition(pendingBegin == nil, "send cannot carry a transaction's BEGIN")
+        let name = try preparedName(for: sql)
+        let buffer = try ParameterBuffer(parameters)
+        guard PQsendQueryPrepared(live, name, Int32(parameters.count), buffer.values, nil, nil, 0) == 1 else {
+            throw failureWithoutResult()
+        }
+        return SentQuery(sql: sql)
+    }
+
+    /// The result of a statement `send` sent; blocks until it is in.
+    public func receive(_ sent: consuming SentQuery) throws(PostgresError) -> QueryResult {
+        let result = OwnedResult(PQgetResult(live))
+        // One statement, one result: what follows until NULL is only the end of it.
+        while let extra = PQgetResult(live) { PQclear(extra) }
+        guard let result else { throw failureWithoutResult() }
+        guard result.succeeded else {
+            let error = failure(result)
+            if Self.invalidatesStatement(error) { statements.remove(sent.sql) }
+            throw error
+        }
+        return result.copyOut()
+    }
+
     /// Errors after which a prepared statement must be prepared anew: it no longer exists (26000,
     /// e.g. after `DEALLOCATE ALL`), or the schema changed its result type (0A000, "cached plan must
     /// not change result type"). The server may keep the stale one until the connection closes.
@@ -76,4 +103,10 @@ extension Connection {
             statements.remove(victim.sql)
         }
     }
+}
+
+/// A statement sent by `Connection.send` whose result is still on its way; `receive` consumes it,
+/// so a result can be read only once.
+public struct SentQuery: ~Copyable {
+    fileprivate let sql: String
 }

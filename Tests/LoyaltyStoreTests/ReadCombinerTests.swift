@@ -3,26 +3,52 @@ import Foundation
 import XCTest
 
 final class ReadCombinerTests: XCTestCase {
-    /// Counts fetches and the largest round, and answers every key with its length.
+    /// Counts rounds and the largest, and answers every key with its length after 20 ms.
     private final class Backend: @unchecked Sendable {
         let lock = NSLock()
         var fetches = 0
         var largestRound = 0
         var inFlight = 0
         var inFlightMax = 0
-        func fetch(_ keys: [String]) throws -> [String: Int] {
-            lock.withLock { fetches += 1; largestRound = max(largestRound, keys.count); inFlight += 1; inFlightMax = max(inFlightMax, inFlight) }
-            usleep(20_000)
-            lock.withLock { inFlight -= 1 }
-            if keys.contains("boom") { throw LoyaltyErrorStub() }
-            return Dictionary(uniqueKeysWithValues: keys.filter { $0 != "absent" }.map { ($0, $0.count) })
+
+        /// One leader's connection: at most one round sent and not received.
+        final class Rounds: CombinedRounds {
+            let backend: Backend
+            var sent: [String]?
+            init(_ backend: Backend) { self.backend = backend }
+
+            func send(_ keys: [String]) throws {
+                precondition(sent == nil, "two rounds in flight on one connection")
+                backend.lock.withLock {
+                    backend.fetches += 1
+                    backend.largestRound = max(backend.largestRound, keys.count)
+                    backend.inFlight += 1
+                    backend.inFlightMax = max(backend.inFlightMax, backend.inFlight)
+                }
+                sent = keys
+            }
+
+            func receive() throws -> [String: Int] {
+                let keys = sent!
+                sent = nil
+                usleep(20_000)
+                backend.lock.withLock { backend.inFlight -= 1 }
+                if keys.contains("boom") { throw LoyaltyErrorStub() }
+                return Dictionary(uniqueKeysWithValues: keys.filter { $0 != "absent" }.map { ($0, $0.count) })
+            }
+        }
+
+        func combiner(roundsInFlightMax: Int, keysPerRoundMax: Int) -> ReadCombiner<Int> {
+            ReadCombiner<Int>(roundsInFlightMax: roundsInFlightMax, keysPerRoundMax: keysPerRoundMax) { body in
+                try body(Rounds(self))
+            }
         }
     }
     private struct LoyaltyErrorStub: Error {}
 
     func testConcurrentReadsShareRoundsAndEachGetsItsOwnValue() throws {
         let backend = Backend()
-        let combiner = ReadCombiner<Int>(roundsInFlightMax: 2, keysPerRoundMax: 256) { try backend.fetch($0) }
+        let combiner = backend.combiner(roundsInFlightMax: 2, keysPerRoundMax: 256)
         let keys = (1...32).map { String(repeating: "k", count: $0) }
         nonisolated(unsafe) var results = [Int?](repeating: nil, count: keys.count)
         let lock = NSLock()
@@ -37,7 +63,7 @@ final class ReadCombinerTests: XCTestCase {
 
     func testAbsentKeyIsNilAndAFailedRoundFailsOnlyItsReaders() throws {
         let backend = Backend()
-        let combiner = ReadCombiner<Int>(roundsInFlightMax: 1, keysPerRoundMax: 1) { try backend.fetch($0) }
+        let combiner = backend.combiner(roundsInFlightMax: 1, keysPerRoundMax: 1)
         XCTAssertNil(try combiner.read("absent"))
         XCTAssertThrowsError(try combiner.read("boom"))
         XCTAssertEqual(try combiner.read("ok"), 2)
@@ -45,7 +71,7 @@ final class ReadCombinerTests: XCTestCase {
 
     func testRoundsNeverCarryMoreThanTheLimit() throws {
         let backend = Backend()
-        let combiner = ReadCombiner<Int>(roundsInFlightMax: 1, keysPerRoundMax: 3) { try backend.fetch($0) }
+        let combiner = backend.combiner(roundsInFlightMax: 1, keysPerRoundMax: 3)
         onThreads(24) { index in _ = try? combiner.read("key\(index)") }
         XCTAssertLessThanOrEqual(backend.largestRound, 3)
         XCTAssertGreaterThanOrEqual(backend.fetches, 8)
@@ -53,7 +79,7 @@ final class ReadCombinerTests: XCTestCase {
 
     func testSubmitNeverWaitsForAnotherThreadAndTheLeaderAnswersForIt() throws {
         let backend = Backend()
-        let combiner = ReadCombiner<Int>(roundsInFlightMax: 1, keysPerRoundMax: 256) { try backend.fetch($0) }
+        let combiner = backend.combiner(roundsInFlightMax: 1, keysPerRoundMax: 256)
         let answered = DispatchSemaphore(value: 0)
         let leaderDone = DispatchSemaphore(value: 0)
         // The leader's round takes 20 ms; a key submitted meanwhile is queued, submit returns at
@@ -76,6 +102,26 @@ final class ReadCombinerTests: XCTestCase {
         XCTAssertEqual(value, 6)
         XCTAssertFalse(answeredOn === submitter, "the queued key was answered by its own thread, which waited")
         XCTAssertEqual(backend.fetches, 2)
+    }
+
+    func testTheNextRoundIsSentBeforeTheLastRoundsAnswersAreHandedOut() throws {
+        let backend = Backend()
+        let combiner = backend.combiner(roundsInFlightMax: 1, keysPerRoundMax: 256)
+        let leaderDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var roundsSentWhenTheFirstWasAnswered = 0
+        Thread {
+            combiner.submit("first") { _ in
+                roundsSentWhenTheFirstWasAnswered = backend.lock.withLock { backend.fetches }
+            }
+            leaderDone.signal()
+        }.start()
+        while backend.lock.withLock({ backend.inFlight == 0 }) { usleep(100) }
+        // Queued while the first round is in flight: the leader sends it as soon as the first
+        // round's answers are in, before running the first round's completion.
+        combiner.submit("second") { _ in }
+        XCTAssertEqual(leaderDone.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(roundsSentWhenTheFirstWasAnswered, 2)
+        XCTAssertEqual(backend.inFlightMax, 1)
     }
 
     /// Runs `body` on `count` threads at once (concurrentPerform would use only as many as there are cores).

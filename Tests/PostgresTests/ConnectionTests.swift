@@ -87,6 +87,24 @@ final class ConnectionTests: DatabaseTestCase {
         XCTAssertTrue(connection.isHealthy)
     }
 
+    func testSentStatementRunsWhileTheCallerWorksAndItsResultIsReadOnce() throws {
+        let started = Date()
+        let sent = try connection.send("SELECT $1::int8 * 2 AS doubled, pg_sleep(0.2) IS NULL AS slept", ["21"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.15, "send waited for the statement")
+        let result = try connection.receive(sent)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.2)
+        XCTAssertEqual(try result.first!.int64("doubled"), 42)
+        // A failing statement's error comes with receive, and the connection is usable after it.
+        let failing = try connection.send("SELECT 1 / $1::int8 AS quotient", ["0"])
+        do {
+            _ = try connection.receive(failing)
+            XCTFail("division by zero was answered")
+        } catch {
+            XCTAssertEqual(error.sqlState, "22012")
+        }
+        XCTAssertEqual(try connection.query("SELECT 7 AS seven").first?.int64("seven"), 7)
+    }
+
     func testExecuteRunsSeveralStatements() throws {
         try connection.execute("CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2); INSERT INTO t VALUES (3)")
         XCTAssertEqual(try connection.query("SELECT sum(n) AS s FROM t").first!.int("s"), 6)

@@ -137,6 +137,15 @@ final class PoolTests: DatabaseTestCase {
         XCTAssertFalse(leaked, "the next user must not inherit the open transaction")
     }
 
+    func testConnectionReturnedWithAResultUnreadIsDiscarded() throws {
+        let pool = ConnectionPool(conninfo: database.conninfo, maxConnections: 1)
+        defer { pool.close() }
+        try pool.withConnection { _ = try $0.send("SELECT pg_sleep(0.1)", []) }
+        XCTAssertEqual(pool.statistics.discarded, 1)
+        XCTAssertEqual(try pool.withConnection { try $0.query("SELECT 3 AS three").first!.int64("three") }, 3,
+                       "the next user must not read the abandoned statement's result")
+    }
+
     func testUnreachableServerIsConnectionFailedAndFreesTheSlot() {
         let pool = ConnectionPool(conninfo: "postgresql://nobody@127.0.0.1:1/none", maxConnections: 1)
         defer { pool.close() }
