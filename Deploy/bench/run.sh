@@ -87,7 +87,9 @@ record build_seconds "$(since "$t")"
 log "starting PostgreSQL (durable: fsync and synchronous_commit on) on port $pg_port"
 url=$(Deploy/local/pg.sh start "$pg_dir" "$pg_port")
 server_pid=""
+hog_pid=""
 cleanup() {
+  [ -z "$hog_pid" ] || kill "$hog_pid" 2>/dev/null || true
   [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
   Deploy/local/pg.sh stop "$pg_dir" || true
 }
@@ -147,7 +149,7 @@ fi
 # Each scenario runs in rounds, ours then the reference, so that both see the same moment of a
 # noisy machine; report.py pairs them round by round and takes medians.
 # redis-benchmark runs a request count, pgbench a time: a short run sizes the count to `seconds`.
-redis_bench() { # redis-benchmark with the agent, 8 clients; prints the CSV data line
+redis_bench() { # redis-benchmark with the agent, $clients clients; prints the CSV data line
   redis-benchmark -p "$port" --user agent:demo -a "$agent_secret" -c "$clients" --csv "$@" 2>/dev/null | tail -n 1
 }
 csv_field() { echo "$1" | awk -F'","' -v n="$2" '{ gsub(/"/, "", $n); print $n }'; }
@@ -187,21 +189,43 @@ for name, value in (("ops", r["ops_per_second"]), ("p50_ms", r["p50_ms"]), ("p99
 PY
 }
 checkpoint() { psql -qc CHECKPOINT "$db" >/dev/null; }
+idle_percent() { # the machine's idle CPU over one second, in percent: how quiet it is before a scenario
+  local a b; a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat); sleep 1
+  b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+# BALANCE against `pgbench -S -j 2` (the reference at its best on 2 cores) at 8 and 64 clients, on
+# the machine as found and with one core kept busy by a spinning process (a loaded machine made on
+# purpose); each pair records the load average and idle CPU just before it, the conditions of its ratio.
+balance_counts=()
+balance_matrix() {
+  local condition c key
+  for condition in found loaded; do
+    [ "$condition" = found ] || { bash -c 'while :; do :; done' & hog_pid=$!; }
+    for c in 8 64; do
+      key=${condition}_c$c
+      record "idle_$key" "$(idle_percent)"
+      record "load_$key" "$(cut -d' ' -f1 /proc/loadavg)"
+      clients=$c ours_redis "balance_$key" "${balance_counts[$c]}" -r "$members" BALANCE M__rand_int__
+      clients=$c pgbench_run "pgbench_select_$key" -S -j 2 "$ref"
+    done
+    [ -z "$hog_pid" ] || { kill "$hog_pid"; wait "$hog_pid" 2>/dev/null || true; hog_pid=""; }
+  done
+}
 
 cat >"$work/statement.sql" <<'SQL'
 SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at, kind, points, qualifying,
        source, reference
 FROM ledger_entries WHERE member_number = 'M000000000000' ORDER BY entry_id DESC LIMIT 1000;
 SQL
-! wants balance || balance_n=$(sized_count 20000 -r "$members" BALANCE M__rand_int__)
+if wants balance; then
+  for c in 8 64; do balance_counts[$c]=$(clients=$c sized_count 20000 -r "$members" BALANCE M__rand_int__); done
+fi
 ! wants statement || statement_n=$(sized_count 200 STATEMENT M000000000000 LIMIT 1000)
 for round in $(seq "$rounds"); do
   log "round $round/$rounds: BALANCE vs pgbench -S; STATEMENT vs its SELECT; REDEEM, HOLD+CAPTURE vs TPC-B-like ($only)"
   checkpoint
-  if wants balance; then
-    ours_redis balance "$balance_n" -r "$members" BALANCE M__rand_int__
-    pgbench_run pgbench_select -S "$ref"
-  fi
+  ! wants balance || balance_matrix
   if wants statement; then
     ours_redis statement "$statement_n" STATEMENT M000000000000 LIMIT 1000
     pgbench_run statement_ref -f "$work/statement.sql" "$db"

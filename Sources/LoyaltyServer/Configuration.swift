@@ -174,6 +174,8 @@ public struct Setting: Sendable {
         .integer("LOYALTY_HOLD_TTL_SECONDS_MAX", 1...(365 * 86_400), \.storeLimits.holdTTLSecondsMax, "longest HOLD"),
         .integer("LOYALTY_BALANCE_ROUNDS_MAX", 1...512, \.storeLimits.balanceRoundsInFlightMax,
                  "combined BALANCE queries in flight at once (concurrent BALANCEs share one query)"),
+        .integer("LOYALTY_BALANCE_ROUND_KEYS_MIN", 1...256, \.storeLimits.balanceRoundKeysMin,
+                 "BALANCEs waiting before a further combined query starts beside a running one"),
         .integer("LOYALTY_EVENTS_COUNT_MAX", 1...100_000, \.storeLimits.eventsCountMax,
                  "most events one `EVENTS FROM ... COUNT n` or `EVENTS WAIT` returns"),
         .integer("LOYALTY_EVENTS_WAIT_MS_MAX", 0...3_600_000, \.eventsWaitMillisecondsMax, "longest `EVENTS WAIT` timeout"),

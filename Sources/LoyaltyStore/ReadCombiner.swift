@@ -35,14 +35,21 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     private var leaders = 0
     /// Leaders at once, each with its own connection and one round in flight.
     let roundsInFlightMax: Int
+    /// Keys that must be queued before a further leader starts beside a running one: below it they
+    /// wait for the running leader's next round, which keeps rounds fat (a round's cost is mostly
+    /// its round trip), while a leader that stalls (descheduled on a busy machine) holds up no more
+    /// than this many keys before another takes over.
+    let keysForAnotherRoundMin: Int
     /// Keys one round may carry.
     let keysPerRoundMax: Int
     /// Lends `CombinedRounds` (a connection) to the body for as long as a leader leads.
     private let lead: ((any CombinedRounds<Value>) throws -> Void) throws -> Void
 
-    init(roundsInFlightMax: Int = 1, keysPerRoundMax: Int = 256, lead: @escaping ((any CombinedRounds<Value>) throws -> Void) throws -> Void) {
-        precondition(roundsInFlightMax >= 1 && keysPerRoundMax >= 1)
+    init(roundsInFlightMax: Int = 1, keysForAnotherRoundMin: Int = 1, keysPerRoundMax: Int = 256,
+         lead: @escaping ((any CombinedRounds<Value>) throws -> Void) throws -> Void) {
+        precondition(roundsInFlightMax >= 1 && keysForAnotherRoundMin >= 1 && keysPerRoundMax >= 1)
         self.roundsInFlightMax = roundsInFlightMax
+        self.keysForAnotherRoundMin = keysForAnotherRoundMin
         self.keysPerRoundMax = keysPerRoundMax
         self.lead = lead
     }
@@ -54,7 +61,7 @@ final class ReadCombiner<Value: Sendable>: @unchecked Sendable {
     func submit(_ key: String, completion: @escaping Completion) {
         lock.lock()
         queue.append(Waiting(key: key, completion: completion))
-        guard leaders < roundsInFlightMax else {
+        guard leaders == 0 || (leaders < roundsInFlightMax && queue.count >= keysForAnotherRoundMin) else {
             lock.unlock()
             return
         }

@@ -26,6 +26,8 @@ public struct StoreLimits: Sendable, Equatable {
     /// for the next one. One measured best at 8 clients on 2 cores (docs/benchmarks.md): rounds
     /// carry 3-6 keys instead of 2, which costs PostgreSQL and loyaltyd fewer round trips.
     public var balanceRoundsInFlightMax: Int = 1
+    /// BALANCEs that must be waiting before a further combined query starts beside a running one.
+    public var balanceRoundKeysMin: Int = 1
     /// Events one EVENTS FROM (or one read of `events tail`) returns at most.
     public var eventsCountMax: Int = 1_000
 
@@ -60,7 +62,8 @@ public final class LoyaltyStore: Sendable {
         self.clock = clock
         self.databaseFailed = databaseFailed
         self.programBox = ProgramBox()
-        self.availableReader = ReadCombiner(roundsInFlightMax: limits.balanceRoundsInFlightMax) { [pool, readPool] body in
+        self.availableReader = ReadCombiner(roundsInFlightMax: limits.balanceRoundsInFlightMax,
+                                             keysForAnotherRoundMin: limits.balanceRoundKeysMin) { [pool, readPool] body in
             try Self.onReadPool(readPool, primary: pool) { conn in try body(AvailableRounds(conn)) }
         }
     }

@@ -38,8 +38,9 @@ final class ReadCombinerTests: XCTestCase {
             }
         }
 
-        func combiner(roundsInFlightMax: Int, keysPerRoundMax: Int) -> ReadCombiner<Int> {
-            ReadCombiner<Int>(roundsInFlightMax: roundsInFlightMax, keysPerRoundMax: keysPerRoundMax) { body in
+        func combiner(roundsInFlightMax: Int, keysForAnotherRoundMin: Int = 1, keysPerRoundMax: Int) -> ReadCombiner<Int> {
+            ReadCombiner<Int>(roundsInFlightMax: roundsInFlightMax, keysForAnotherRoundMin: keysForAnotherRoundMin,
+                              keysPerRoundMax: keysPerRoundMax) { body in
                 try body(Rounds(self))
             }
         }
@@ -122,6 +123,29 @@ final class ReadCombinerTests: XCTestCase {
         XCTAssertEqual(leaderDone.wait(timeout: .now() + 5), .success)
         XCTAssertEqual(roundsSentWhenTheFirstWasAnswered, 2)
         XCTAssertEqual(backend.inFlightMax, 1)
+    }
+
+    func testAFurtherRoundStartsBesideARunningOneOnlyWithEnoughKeysWaiting() throws {
+        let backend = Backend()
+        let combiner = backend.combiner(roundsInFlightMax: 2, keysForAnotherRoundMin: 3, keysPerRoundMax: 256)
+        let leaderDone = DispatchSemaphore(value: 0)
+        Thread {
+            combiner.submit("first") { _ in }
+            leaderDone.signal()
+        }.start()
+        while backend.lock.withLock({ backend.inFlight == 0 }) { usleep(100) }
+        // Two keys wait for the running leader's next round: submit returns at once, nothing more is sent.
+        combiner.submit("b") { _ in }
+        combiner.submit("cc") { _ in }
+        XCTAssertEqual(backend.lock.withLock { backend.fetches }, 1)
+        // The third waiting key starts a second round beside the first, on this thread, carrying all three.
+        nonisolated(unsafe) var value: Int??
+        combiner.submit("ddd") { result in value = try? result.get() }
+        XCTAssertEqual(value, 3)
+        XCTAssertEqual(backend.inFlightMax, 2)
+        XCTAssertEqual(backend.largestRound, 3)
+        XCTAssertEqual(leaderDone.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(backend.fetches, 2)
     }
 
     /// Runs `body` on `count` threads at once (concurrentPerform would use only as many as there are cores).
