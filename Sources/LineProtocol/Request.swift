@@ -24,7 +24,7 @@ public struct Request: Sendable, Equatable {
     /// The argument at `index` decoded as UTF-8; nil if out of range or not valid UTF-8.
     public func string(_ index: Int) -> String? {
         guard arguments.indices.contains(index) else { return nil }
-        return String(validating: arguments[index], as: UTF8.self)
+        return validatedUTF8(arguments[index][...])
     }
 }
 

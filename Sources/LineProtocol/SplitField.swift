@@ -6,8 +6,8 @@ public func splitField(_ word: [UInt8]) -> (name: String, value: String)? {
     guard let equals = word.firstIndex(of: UInt8(ascii: "=")), equals > word.startIndex else {
         return nil
     }
-    guard let name = String(validating: word[..<equals], as: UTF8.self),
-          let value = String(validating: word[(equals + 1)...], as: UTF8.self)
+    guard let name = validatedUTF8(word[..<equals]),
+          let value = validatedUTF8(word[(equals + 1)...])
     else { return nil }
     return (name, value)
 }

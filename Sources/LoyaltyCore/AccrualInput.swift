@@ -31,15 +31,22 @@ public struct AccrualInput: Sendable, Equatable {
         self.code = code
     }
 
+    /// The field names `parse` knows.
+    static let names = ["amount", "currency", "nights", "days", "miles", "cabin", "code"]
+
     /// Unknown field, repeated field, malformed number (non-negative integers, at most `countMax`),
     /// amount without currency or currency without amount, unknown currency: `.invalid` naming the field.
     public static func parse(activityDate: LocalDate, fields: [(name: String, value: String)]) throws(LoyaltyError) -> AccrualInput {
         var input = AccrualInput(activityDate: activityDate)
         var amountText: String?
         var currency: String?
-        var seen: Set<String> = []
+        // The names already given, one bit each in `names`' order: a set of strings would hash every word.
+        var seen: UInt8 = 0
         for (name, value) in fields {
-            guard seen.insert(name).inserted else { throw .invalid("field \(name)= given more than once") }
+            if let bit = Self.names.firstIndex(of: name) {
+                guard seen & 1 << bit == 0 else { throw .invalid("field \(name)= given more than once") }
+                seen |= 1 << bit
+            }
             switch name {
             case "amount": amountText = value
             case "currency": currency = value
@@ -68,14 +75,27 @@ public struct AccrualInput: Sendable, Equatable {
     /// content" is a string comparison. Equal for equal content however the line was written
     /// ("450" and "450.00" USD are the same amount).
     public var fingerprint: String {
-        var parts = ["activity_date=\(activityDate)"]
-        if let amount { parts.append("amount=\(amount.minorUnits) currency=\(amount.currency)") }
-        if let nights { parts.append("nights=\(nights)") }
-        if let days { parts.append("days=\(days)") }
-        if let miles { parts.append("miles=\(miles)") }
-        if let cabin { parts.append("cabin=\(cabin)") }
-        if let code { parts.append("code=\(code)") }
-        return parts.joined(separator: " ")
+        // One buffer, appended to: a batch works this out for every line.
+        var text = "activity_date="
+        text.reserveCapacity(96)
+        text += activityDate.description
+        if let amount {
+            text += " amount="
+            text += String(amount.minorUnits)
+            text += " currency="
+            text += amount.currency
+        }
+        func append(_ name: String, _ value: String?) {
+            guard let value else { return }
+            text += name
+            text += value
+        }
+        append(" nights=", nights.map { String($0) })
+        append(" days=", days.map { String($0) })
+        append(" miles=", miles.map { String($0) })
+        append(" cabin=", cabin)
+        append(" code=", code)
+        return text
     }
 
     static func count(_ name: String, _ value: String) throws(LoyaltyError) -> Int64 {

@@ -78,7 +78,23 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `YYYY-MM-DD`.
     public var description: String {
         let (year, month, day) = components
-        return Self.padded(year, 4) + "-" + Self.padded(month, 2) + "-" + Self.padded(day, 2)
+        guard (0...9999).contains(year) else { return Self.padded(year, 4) + "-" + Self.padded(month, 2) + "-" + Self.padded(day, 2) }
+        // Written digit by digit: batches format a date per line, and the concatenations cost ten allocations.
+        return String(unsafeUninitializedCapacity: 10) { text in
+            func put(_ value: Int, from start: Int, width: Int) {
+                var rest = value
+                for position in (start..<start + width).reversed() {
+                    text[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, from: 0, width: 4)
+            put(month, from: 5, width: 2)
+            put(day, from: 8, width: 2)
+            text[4] = UInt8(ascii: "-")
+            text[7] = UInt8(ascii: "-")
+            return 10
+        }
     }
 
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }

@@ -81,6 +81,8 @@ enum BatchAccruals {
             outcome.rejected.append((line.line, line.txnID, error))
             refusedFirst[line.txnID] = error
         }
+        seen.reserveCapacity(lines.count)
+        candidates.reserveCapacity(lines.count)
         for line in lines {
             guard Identifiers.isClientID(line.txnID) else {
                 outcome.rejected.append((line.line, line.txnID, .invalid("txn-id must be 1-64 printable ASCII, no spaces")))
@@ -214,6 +216,7 @@ enum BatchAccruals {
             let own: [String?] = [accrual.member, "accrual", String(entry.points), String(entry.qualifying), date,
                                   partnerCode, accrual.txnID, partnerCode, amount.map { String($0.minorUnits) }, amount?.currency,
                                   accrual.content.fingerprint, batchID, nil]
+            guard !entry.grants.isEmpty else { return [own] }
             return [own] + entry.grants.map { grant in
                 [accrual.member, "promotion", String(grant.points), "0", date, partnerCode, accrual.txnID, partnerCode,
                  nil, nil, nil, batchID, grant.promotionID]

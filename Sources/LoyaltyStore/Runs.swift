@@ -349,7 +349,9 @@ enum SQLArray {
     /// `{"a","b"}`, each element quoted with its quotes and backslashes escaped.
     static func literal(_ values: [String]) -> String {
         let elements = values.map { value in
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            // Codes and dates hold neither, and Foundation's replacing costs microseconds a call.
+            guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return "\"" + value + "\"" }
+            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
         return "{" + elements.joined(separator: ",") + "}"
     }

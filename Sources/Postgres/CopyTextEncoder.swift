@@ -15,6 +15,13 @@ struct CopyTextEncoder {
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
                 continue
             }
+            // Most values need no escape: copied whole, not byte by byte.
+            let copiedWhole = value.utf8.withContiguousStorageIfAvailable { text in
+                guard !text.contains(where: Self.needsEscape) else { return false }
+                bytes.append(contentsOf: text)
+                return true
+            }
+            if copiedWhole == true { continue }
             for byte in value.utf8 {
                 switch byte {
                 case 0:
@@ -28,6 +35,11 @@ struct CopyTextEncoder {
             }
         }
         bytes.append(UInt8(ascii: "\n"))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte <= UInt8(ascii: "\r") && (byte == 0 || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r"))
+            || byte == UInt8(ascii: "\\")
     }
 
     mutating func removeAll() {

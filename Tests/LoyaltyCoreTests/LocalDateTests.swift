@@ -10,6 +10,9 @@ final class LocalDateTests: XCTestCase {
         for text in ["1900-01-01", "1999-12-31", "2024-02-29", "2026-11-23", "9999-12-31"] {
             XCTAssertEqual(LocalDate(text)?.description, text)
         }
+        // Arithmetic may leave the four-digit years the wire takes; such a date still prints whole.
+        XCTAssertEqual(LocalDate(daysSinceEpoch: LocalDate.days(year: 10_000, month: 3, day: 7)).description, "10000-03-07")
+        XCTAssertEqual(LocalDate(daysSinceEpoch: LocalDate.days(year: 812, month: 1, day: 31)).description, "0812-01-31")
     }
 
     func testEveryDayOfFourHundredYearsRoundTripsThroughComponents() {
