@@ -83,21 +83,22 @@ let memberCommands: [Command] = [
             }
             index += 2
         }
-        let entries = try services.store.statement(number: number, limit: limit, before: before)
-        // Up to a thousand entries: written straight to wire form rather than as 8,000 Reply values.
-        var writer = RESPWriter(reservingCapacity: 128 * entries.count + 16)
-        writer.arrayHeader(entries.count)
-        for e in entries {
-            writer.arrayHeader(7)
-            writer.integer(e.entryID)
-            writer.bulk(e.postedAt)
-            writer.bulk(e.kind)
-            writer.integer(e.points)
-            writer.integer(e.qualifying)
-            writer.bulk(e.source)
-            writer.bulk(e.reference)
+        // Up to a thousand entries: written straight from libpq's values to wire form, no value copied on the way.
+        return try services.store.statement(number: number, limit: limit, before: before) { rows in
+            var writer = RESPWriter(reservingCapacity: 128 * rows.count + 16)
+            writer.arrayHeader(rows.count)
+            for entry in 0..<rows.count {
+                writer.arrayHeader(7)
+                writer.integer(decimal: rows.text(entry, .entryID))
+                writer.bulk(rows.text(entry, .postedAt))
+                writer.bulk(rows.text(entry, .kind))
+                writer.integer(decimal: rows.text(entry, .points))
+                writer.integer(decimal: rows.text(entry, .qualifying))
+                writer.bulk(rows.text(entry, .source))
+                writer.bulk(rows.text(entry, .reference))
+            }
+            return writer.reply()
         }
-        return writer.reply
     },
 ]
 
