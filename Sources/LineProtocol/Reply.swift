@@ -92,6 +92,9 @@ public enum Reply: Sendable, Equatable {
             appendCRLF(to: &buffer)
         case .verbatim(let text):
             RESPWriter.bulk(text.utf8, into: &buffer)
+        case .encoded(let bytes) where buffer.isEmpty && bytes.count > buffer.capacity:
+            // Shared rather than copied into a buffer that would have to grow for it anyway.
+            buffer = bytes
         case .encoded(let bytes):
             buffer.append(contentsOf: bytes)
         }
@@ -142,17 +145,6 @@ public struct RESPWriter: Sendable {
         write(atMost: Self.headerBytesMax + value.count + 2) { start in
             let headerCount = Self.header(ASCII.dollar, Int64(value.count), at: start)
             return headerCount + Self.line(value, at: start + headerCount)
-        }
-    }
-
-    /// An integer already in canonical decimal text (an optional `-` and digits, as PostgreSQL
-    /// writes a bigint): its bytes are the reply's, so it needs no parsing and formatting again.
-    public mutating func integer(decimal digits: UnsafeBufferPointer<UInt8>) {
-        assert(Int64(String(decoding: digits, as: UTF8.self)).map { String($0).utf8.elementsEqual(digits) } ?? false,
-               "not a canonical decimal integer")
-        write(atMost: 1 + digits.count + 2) { start in
-            start[0] = ASCII.colon
-            return 1 + Self.line(digits, at: start + 1)
         }
     }
 

@@ -83,19 +83,19 @@ let memberCommands: [Command] = [
             }
             index += 2
         }
-        // Up to a thousand entries: written straight from libpq's values to wire form, no value copied on the way.
+        // Up to a thousand entries: written straight from libpq's values to wire form, nothing allocated per value.
         return try services.store.statement(number: number, limit: limit, before: before) { rows in
             var writer = RESPWriter(reservingCapacity: 128 * rows.count + 16)
             writer.arrayHeader(rows.count)
             for entry in 0..<rows.count {
                 writer.arrayHeader(7)
-                writer.integer(decimal: rows.text(entry, .entryID))
-                writer.bulk(rows.text(entry, .postedAt))
-                writer.bulk(rows.text(entry, .kind))
-                writer.integer(decimal: rows.text(entry, .points))
-                writer.integer(decimal: rows.text(entry, .qualifying))
-                writer.bulk(rows.text(entry, .source))
-                writer.bulk(rows.text(entry, .reference))
+                writer.integer(rows.entryID(entry))
+                rows.postedAt(entry).withRFC3339 { writer.bulk($0) }
+                writer.bulk(rows.kind(entry))
+                writer.integer(rows.points(entry))
+                writer.integer(rows.qualifying(entry))
+                writer.bulk(rows.source(entry))
+                writer.bulk(rows.reference(entry))
             }
             return writer.reply()
         }

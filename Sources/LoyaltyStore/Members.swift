@@ -33,15 +33,10 @@ public struct StatementEntry: Sendable, Equatable {
     public var reference: String
 }
 
-/// One STATEMENT's entries, newest first, each value's text where libpq holds it. Valid only
-/// inside the closure given it (`LoyaltyStore.statement(number:limit:before:reading:)`).
+/// One STATEMENT's entries, newest first, as libpq holds them (binary form): read without a copy
+/// or an allocation per value. Valid only inside the closure given it
+/// (`LoyaltyStore.statement(number:limit:before:reading:)`).
 public struct StatementRows: ~Copyable {
-    /// An entry's values, in the order of the statement query's columns and of STATEMENT's reply.
-    /// `entryID`, `points` and `qualifying` are integers in PostgreSQL's decimal text.
-    public enum Field: Int, Sendable {
-        case entryID, postedAt, kind, points, qualifying, source, reference
-    }
-
     private let view: ResultView
     public let count: Int
 
@@ -50,24 +45,32 @@ public struct StatementRows: ~Copyable {
         self.view = view
     }
 
-    /// The text of one value, never NULL for an entry: valid no longer than the rows.
-    public func text(_ entry: Int, _ field: Field) -> UnsafeBufferPointer<UInt8> {
-        precondition(entry < count, "entry \(entry) of \(count)")
-        return view.bytes(row: entry, column: field.rawValue)
-    }
+    // The statement query's columns, in its order.
+    public func entryID(_ entry: Int) -> Int64 { integer(entry, 0) }
+    public func postedAt(_ entry: Int) -> Instant { Instant(microsecondsSincePostgresEpoch: integer(entry, 1)) }
+    /// The text columns' UTF-8 bytes, valid no longer than the rows.
+    public func kind(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 2) }
+    public func points(_ entry: Int) -> Int64 { integer(entry, 3) }
+    public func qualifying(_ entry: Int) -> Int64 { integer(entry, 4) }
+    public func source(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 5) }
+    public func reference(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 6) }
 
     /// One entry as a value, for callers that keep it.
-    public func entry(_ index: Int) throws -> StatementEntry {
-        func string(_ field: Field) -> String { String(decoding: text(index, field), as: UTF8.self) }
-        func integer(_ field: Field) throws -> Int64 {
-            guard let value = Int64(string(field)) else {
-                throw PostgresError(code: .unexpectedResult, message: "\(field) is not an integer: \(string(field))")
-            }
-            return value
-        }
-        return StatementEntry(entryID: try integer(.entryID), postedAt: string(.postedAt), kind: string(.kind),
-                              points: try integer(.points), qualifying: try integer(.qualifying),
-                              source: string(.source), reference: string(.reference))
+    public func entry(_ index: Int) -> StatementEntry {
+        func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        return StatementEntry(entryID: entryID(index), postedAt: postedAt(index).rfc3339, kind: string(kind(index)),
+                              points: points(index), qualifying: qualifying(index), source: string(source(index)),
+                              reference: string(reference(index)))
+    }
+
+    private func integer(_ entry: Int, _ column: Int) -> Int64 {
+        precondition(entry < count, "entry \(entry) of \(count)")
+        return view.int64(row: entry, column: column)
+    }
+
+    private func text(_ entry: Int, _ column: Int) -> UnsafeBufferPointer<UInt8> {
+        precondition(entry < count, "entry \(entry) of \(count)")
+        return view.bytes(row: entry, column: column)
     }
 }
 
@@ -207,7 +210,7 @@ extension LoyaltyStore {
     public func statement(number: String, limit: Int?, before: Int64?) throws(LoyaltyError) -> [StatementEntry] {
         try statement(number: number, limit: limit, before: before) { rows in
             var entries: [StatementEntry] = []
-            for index in 0..<rows.count { entries.append(try rows.entry(index)) }
+            for index in 0..<rows.count { entries.append(rows.entry(index)) }
             return entries
         }
     }
@@ -223,11 +226,12 @@ extension LoyaltyStore {
         return try staleRead { conn in
             // The member's entries alone, so that the index's order is the reply's (no sort): only an
             // empty page takes a second round trip, to tell a member without entries from no member.
+            // Binary: the server sends integers and the timestamp without formatting them (a third of
+            // its work for a 1,000-entry page); `Instant` writes the timestamp as to_char would.
             try conn.query("""
-                SELECT entry_id, to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
-                       kind, points, qualifying, source, reference
+                SELECT entry_id, posted_at, kind, points, qualifying, source, reference
                 FROM ledger_entries WHERE member_number = $1 AND entry_id < $2 ORDER BY entry_id DESC LIMIT $3
-                """, [number, String(before ?? Int64.max), String(limit)]) { view in
+                """, [number, String(before ?? Int64.max), String(limit)], binary: true) { view in
                 if view.rowCount == 0, try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).count == 0 {
                     throw LoyaltyError.notFound("no member \(number)")
                 }

@@ -14,19 +14,21 @@ extension Connection {
     }
 
     /// Runs a statement as `query` does and hands `body` its result in place, with no copy of any
-    /// value: for a large result read once. A pending BEGIN is sent on its own first.
-    public func query<T>(_ sql: String, _ parameters: [String?] = [],
+    /// value: for a large result read once. With `binary`, every column comes in PostgreSQL's
+    /// binary form (`ResultView.int64`), which the server writes with less work than text. A
+    /// pending BEGIN is sent on its own first.
+    public func query<T>(_ sql: String, _ parameters: [String?] = [], binary: Bool = false,
                          reading body: (consuming ResultView) throws -> T) throws -> T {
         try sendPendingBegin()
-        return try runPrepared(sql, parameters).read(body)
+        return try runPrepared(sql, parameters, binary: binary).read(body)
     }
 
     /// Executes `sql` prepared (preparing it on first use) and returns its result.
-    private func runPrepared(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> OwnedResult {
+    private func runPrepared(_ sql: String, _ parameters: [String?], binary: Bool = false) throws(PostgresError) -> OwnedResult {
         let name = try preparedName(for: sql)
         let buffer = try ParameterBuffer(parameters)
         do {
-            return try run { PQexecPrepared($0, name, Int32(parameters.count), buffer.values, nil, nil, 0) }
+            return try run { PQexecPrepared($0, name, Int32(parameters.count), buffer.values, nil, nil, binary ? 1 : 0) }
         } catch {
             if Self.invalidatesStatement(error) { statements.remove(sql) }
             throw error

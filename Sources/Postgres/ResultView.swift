@@ -1,6 +1,6 @@
 import CLibPQ
 
-/// A look at one result's text values where libpq keeps them, without copying them out: for a
+/// A look at one result's values where libpq keeps them, without copying them out: for a
 /// large result read once, such as a 1,000-entry statement written straight into a reply.
 ///
 /// Valid only inside the closure it is given to (`Connection.query(_:_:reading:)`), after which
@@ -28,12 +28,21 @@ public struct ResultView: ~Copyable {
         return PQgetisnull(pointer, Int32(row), Int32(column)) == 1
     }
 
-    /// The value's text as libpq holds it (empty for NULL): valid no longer than the view.
+    /// The value's bytes as libpq holds them (empty for NULL): text, or a binary-format result's
+    /// binary form (for `text`, the same UTF-8 bytes). Valid no longer than the view.
     public func bytes(row: Int, column: Int) -> UnsafeBufferPointer<UInt8> {
         checkBounds(row, column)
         let length = Int(PQgetlength(pointer, Int32(row), Int32(column)))
         let start = UnsafeRawPointer(PQgetvalue(pointer, Int32(row), Int32(column)))
         return UnsafeBufferPointer(start: start?.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    /// An 8-byte value of a binary-format result (`bigint`, or `timestamptz` as microseconds
+    /// since 2000-01-01 UTC), which PostgreSQL sends big-endian. Any other width is a programming error.
+    public func int64(row: Int, column: Int) -> Int64 {
+        let value = bytes(row: row, column: column)
+        precondition(value.count == 8, "column \(column) is not an 8-byte binary value")
+        return Int64(bigEndian: UnsafeRawPointer(value.baseAddress!).loadUnaligned(as: Int64.self))
     }
 
     /// The value as a string; nil is SQL NULL.

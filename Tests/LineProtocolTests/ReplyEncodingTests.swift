@@ -37,6 +37,22 @@ final class ReplyEncodingTests: XCTestCase {
         assertEncodes(.array([reply, .ok]), "*2\r\n*2\r\n:-7\r\n$6\r\nhéllo\r\n+OK\r\n")
     }
 
+    func testTheWriterGrowsPastItsReserveAndWritesEveryWidth() {
+        var writer = RESPWriter(reservingCapacity: 4)
+        var tree: [Reply] = []
+        for value: Int64 in [0, 9, 10, -1, -10, 99, 100, .max, .min] {
+            writer.integer(value)
+            tree.append(.integer(value))
+        }
+        for text in ["", "x", String(repeating: "é", count: 5_000)] {
+            writer.bulk(text)
+            tree.append(.bulk(text))
+        }
+        writer.arrayHeader(0)
+        tree.append(.array([]))
+        XCTAssertEqual(writer.reply().encoded, tree.flatMap(\.encoded))
+    }
+
     func testIntegers() {
         assertEncodes(.integer(0), ":0\r\n")
         assertEncodes(.integer(42), ":42\r\n")
