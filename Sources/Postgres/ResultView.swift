@@ -3,7 +3,7 @@ import CLibPQ
 /// A look at one result's values where libpq keeps them, without copying them out: for a
 /// large result read once, such as a 1,000-entry statement written straight into a reply.
 ///
-/// Valid only inside the closure it is given to (`Connection.query(_:_:reading:)`), after which
+/// Valid only inside the closure it is given to (`Connection.query(_:_:binary:reading:)`), after which
 /// the result is cleared; it cannot be copied, so it cannot be kept past that by accident.
 public struct ResultView: ~Copyable {
     private let pointer: OpaquePointer
@@ -14,13 +14,6 @@ public struct ResultView: ~Copyable {
         self.pointer = pointer
         rowCount = Int(PQntuples(pointer))
         columnCount = Int(PQnfields(pointer))
-    }
-
-    /// The position of a column. Naming a column the query does not return is a programming error and traps.
-    public func column(_ name: String) -> Int {
-        let index = Int(PQfnumber(pointer, "\"\(name)\""))
-        precondition(index >= 0, "no column \"\(name)\" in the result")
-        return index
     }
 
     public func isNull(row: Int, column: Int) -> Bool {
