@@ -4,6 +4,7 @@ enum ASCII {
     static let lf = UInt8(ascii: "\n")
     static let asterisk = UInt8(ascii: "*")
     static let dollar = UInt8(ascii: "$")
+    static let colon = UInt8(ascii: ":")
     static let minus = UInt8(ascii: "-")
     static let zero = UInt8(ascii: "0")
     static let nine = UInt8(ascii: "9")

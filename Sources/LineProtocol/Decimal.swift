@@ -18,23 +18,3 @@ func parseDecimal(_ digits: ArraySlice<UInt8>) -> Int? {
     if negative { return value }
     return value == Int.min ? nil : -value
 }
-
-/// Appends `value` in decimal without building an intermediate String.
-func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
-    if value < 0 { buffer.append(ASCII.minus) }
-    var magnitude = value.magnitude
-    var digitCount = 1
-    var probe = magnitude / 10
-    while probe > 0 {
-        digitCount += 1
-        probe /= 10
-    }
-    // Digits most significant first, without a temporary buffer.
-    var divisor: UInt64 = 1
-    for _ in 1..<digitCount { divisor *= 10 }
-    repeat {
-        buffer.append(ASCII.zero + UInt8(magnitude / divisor))
-        magnitude %= divisor
-        divisor /= 10
-    } while divisor > 0
-}

@@ -92,6 +92,9 @@ public enum Reply: Sendable, Equatable {
             appendCRLF(to: &buffer)
         case .verbatim(let text):
             RESPWriter.bulk(text.utf8, into: &buffer)
+        case .encoded(let bytes) where buffer.isEmpty && bytes.count > buffer.capacity:
+            // Shared rather than copied into a buffer that would have to grow for it anyway.
+            buffer = bytes
         case .encoded(let bytes):
             buffer.append(contentsOf: bytes)
         }
@@ -112,21 +115,93 @@ public enum Reply: Sendable, Equatable {
 /// byte buffer: what `Reply` encodes, without building the tree first. The caller keeps the shape
 /// right (an array header, then that many values).
 public struct RESPWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+    /// The bytes written, then zeros: room is made ahead, so that a value is written with plain
+    /// stores rather than an append (and its uniqueness and capacity checks) per byte.
+    private var storage: [UInt8]
+    private var count = 0
 
-    public init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(reservingCapacity capacity: Int = 0) { storage = Array(repeating: 0, count: capacity) }
+
+    /// What was written so far.
+    public var bytes: ArraySlice<UInt8> { storage[..<count] }
+
+    /// What was written, as a reply; the buffer is handed over, not copied.
+    public consuming func reply() -> Reply {
+        storage.removeSubrange(count...)
+        return .encoded(storage)
+    }
 
     /// `*n`: the next `count` values are the array's elements.
-    public mutating func arrayHeader(_ count: Int) { Self.arrayHeader(count, into: &bytes) }
-    public mutating func integer(_ value: Int64) { Self.integer(value, into: &bytes) }
-    /// A bulk string of the UTF-8 bytes of `text`, copied without an intermediate array.
-    public mutating func bulk(_ text: String) { Self.bulk(text.utf8, into: &bytes) }
+    public mutating func arrayHeader(_ count: Int) { writeHeader(ASCII.asterisk, Int64(count)) }
+    public mutating func integer(_ value: Int64) { writeHeader(ASCII.colon, value) }
+    /// A bulk string of the UTF-8 bytes of `text`.
+    public mutating func bulk(_ text: String) {
+        var text = text
+        text.withUTF8 { bulk($0) }
+    }
 
-    /// What was written, as a reply.
-    public var reply: Reply { .encoded(bytes) }
+    /// A bulk string of `value`, e.g. a database value where libpq holds it.
+    public mutating func bulk(_ value: UnsafeBufferPointer<UInt8>) {
+        write(atMost: Self.headerBytesMax + value.count + 2) { start in
+            let headerCount = Self.header(ASCII.dollar, Int64(value.count), at: start)
+            return headerCount + Self.line(value, at: start + headerCount)
+        }
+    }
+
+    private mutating func writeHeader(_ marker: UInt8, _ value: Int64) {
+        write(atMost: Self.headerBytesMax) { Self.header(marker, value, at: $0) }
+    }
+
+    /// A marker, a sign and 19 digits, CRLF: the longest header.
+    static let headerBytesMax = 23
+
+    /// Writes `marker`, `value` in decimal and CRLF at `start`; returns how many bytes it wrote.
+    static func header(_ marker: UInt8, _ value: Int64, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        start[0] = marker
+        var end = 1
+        if value < 0 {
+            start[end] = ASCII.minus
+            end += 1
+        }
+        var magnitude = value.magnitude
+        var probe = magnitude
+        while probe >= 10 {
+            end += 1
+            probe /= 10
+        }
+        end += 1
+        // Least significant digit last, written first.
+        var index = end
+        repeat {
+            index -= 1
+            start[index] = ASCII.zero + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        start[end] = ASCII.cr
+        start[end + 1] = ASCII.lf
+        return end + 2
+    }
+
+    /// Writes `bytes` and CRLF at `start`; returns how many bytes it wrote.
+    private static func line(_ bytes: UnsafeBufferPointer<UInt8>, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        if let base = bytes.baseAddress { start.update(from: base, count: bytes.count) }
+        start[bytes.count] = ASCII.cr
+        start[bytes.count + 1] = ASCII.lf
+        return bytes.count + 2
+    }
+
+    /// Makes room for `size` bytes (doubling, so growth stays amortized), then lets `body` write
+    /// at most that many at the end and return how many it wrote.
+    private mutating func write(atMost size: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if storage.count - count < size {
+            storage.append(contentsOf: repeatElement(0, count: max(size, storage.count)))
+        }
+        let start = count
+        count += storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+    }
 
     static func arrayHeader(_ count: Int, into buffer: inout [UInt8]) { appendHeader(ASCII.asterisk, Int64(count), to: &buffer) }
-    static func integer(_ value: Int64, into buffer: inout [UInt8]) { appendHeader(UInt8(ascii: ":"), value, to: &buffer) }
+    static func integer(_ value: Int64, into buffer: inout [UInt8]) { appendHeader(ASCII.colon, value, to: &buffer) }
     static func bulk<Bytes: Collection<UInt8>>(_ bytes: Bytes, into buffer: inout [UInt8]) {
         appendHeader(ASCII.dollar, Int64(bytes.count), to: &buffer)
         buffer.append(contentsOf: bytes)
@@ -140,10 +215,12 @@ private func appendCRLF(to buffer: inout [UInt8]) {
     buffer.append(ASCII.lf)
 }
 
+/// Built on the stack and appended at once.
 private func appendHeader(_ marker: UInt8, _ value: Int64, to buffer: inout [UInt8]) {
-    buffer.append(marker)
-    appendDecimal(value, to: &buffer)
-    appendCRLF(to: &buffer)
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: RESPWriter.headerBytesMax) { scratch in
+        let count = RESPWriter.header(marker, value, at: scratch.baseAddress!)
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<count]))
+    }
 }
 
 /// Appends `text` with CR and LF trimmed from its ends and turned into spaces inside.

@@ -35,5 +35,5 @@ func eventsReply(_ events: [OutboundEvent]) -> Reply {
         writer.bulk(e.member)
         writer.bulk(e.payload)
     }
-    return writer.reply
+    return writer.reply()
 }

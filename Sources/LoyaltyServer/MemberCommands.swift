@@ -83,21 +83,22 @@ let memberCommands: [Command] = [
             }
             index += 2
         }
-        let entries = try services.store.statement(number: number, limit: limit, before: before)
-        // Up to a thousand entries: written straight to wire form rather than as 8,000 Reply values.
-        var writer = RESPWriter(reservingCapacity: 128 * entries.count + 16)
-        writer.arrayHeader(entries.count)
-        for e in entries {
-            writer.arrayHeader(7)
-            writer.integer(e.entryID)
-            writer.bulk(e.postedAt)
-            writer.bulk(e.kind)
-            writer.integer(e.points)
-            writer.integer(e.qualifying)
-            writer.bulk(e.source)
-            writer.bulk(e.reference)
+        // Up to a thousand entries: written straight from libpq's values to wire form, nothing allocated per value.
+        return try services.store.statement(number: number, limit: limit, before: before) { rows in
+            var writer = RESPWriter(reservingCapacity: 128 * rows.count + 16)
+            writer.arrayHeader(rows.count)
+            for entry in 0..<rows.count {
+                writer.arrayHeader(7)
+                writer.integer(rows.entryID(entry))
+                rows.postedAt(entry).withRFC3339 { writer.bulk($0) }
+                writer.bulk(rows.kind(entry))
+                writer.integer(rows.points(entry))
+                writer.integer(rows.qualifying(entry))
+                writer.bulk(rows.source(entry))
+                writer.bulk(rows.reference(entry))
+            }
+            return writer.reply()
         }
-        return writer.reply
     },
 ]
 

@@ -33,6 +33,47 @@ public struct StatementEntry: Sendable, Equatable {
     public var reference: String
 }
 
+/// One STATEMENT's entries, newest first, as libpq holds them (binary form): read without a copy
+/// or an allocation per value. Valid only inside the closure given it
+/// (`LoyaltyStore.statement(number:limit:before:reading:)`).
+public struct StatementRows: ~Copyable {
+    private let view: ResultView
+    public let count: Int
+
+    init(_ view: consuming ResultView) {
+        count = view.rowCount
+        self.view = view
+    }
+
+    // The statement query's columns, in its order.
+    public func entryID(_ entry: Int) -> Int64 { integer(entry, 0) }
+    public func postedAt(_ entry: Int) -> Instant { Instant(microsecondsSincePostgresEpoch: integer(entry, 1)) }
+    /// The text columns' UTF-8 bytes, valid no longer than the rows.
+    public func kind(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 2) }
+    public func points(_ entry: Int) -> Int64 { integer(entry, 3) }
+    public func qualifying(_ entry: Int) -> Int64 { integer(entry, 4) }
+    public func source(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 5) }
+    public func reference(_ entry: Int) -> UnsafeBufferPointer<UInt8> { text(entry, 6) }
+
+    /// One entry as a value, for callers that keep it.
+    public func entry(_ index: Int) -> StatementEntry {
+        func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+        return StatementEntry(entryID: entryID(index), postedAt: postedAt(index).rfc3339, kind: string(kind(index)),
+                              points: points(index), qualifying: qualifying(index), source: string(source(index)),
+                              reference: string(reference(index)))
+    }
+
+    private func integer(_ entry: Int, _ column: Int) -> Int64 {
+        precondition(entry < count, "entry \(entry) of \(count)")
+        return view.int64(row: entry, column: column)
+    }
+
+    private func text(_ entry: Int, _ column: Int) -> UnsafeBufferPointer<UInt8> {
+        precondition(entry < count, "entry \(entry) of \(count)")
+        return view.bytes(row: entry, column: column)
+    }
+}
+
 /// A member row as the write paths need it, read under the member's row lock.
 struct LockedMember {
     var number: String
@@ -149,31 +190,34 @@ extension LoyaltyStore {
 
     /// Ledger entries, newest first.
     public func statement(number: String, limit: Int?, before: Int64?) throws(LoyaltyError) -> [StatementEntry] {
+        try statement(number: number, limit: limit, before: before) { rows in
+            var entries: [StatementEntry] = []
+            for index in 0..<rows.count { entries.append(rows.entry(index)) }
+            return entries
+        }
+    }
+
+    /// Ledger entries, newest first, handed to `body` as the database sent them (no copy per
+    /// value): STATEMENT writes its reply of up to a thousand entries straight from them.
+    public func statement<T>(number: String, limit: Int?, before: Int64?,
+                             reading body: (borrowing StatementRows) throws -> T) throws(LoyaltyError) -> T {
         let limit = limit ?? limits.statementLimitDefault
         guard (1...limits.statementLimitMax).contains(limit) else {
             throw .invalid("LIMIT must be 1-\(limits.statementLimitMax)")
         }
         return try staleRead { conn in
-            // One round trip: no row at all is an unknown member, one row of NULLs a member without entries.
-            let result = try conn.query("""
-                SELECT e.entry_id, to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at,
-                       e.kind, e.points, e.qualifying, e.source, e.reference
-                FROM members m
-                LEFT JOIN LATERAL (SELECT entry_id, posted_at, kind, points, qualifying, source, reference FROM ledger_entries l
-                                   WHERE l.member_number = m.member_number AND ($2::bigint IS NULL OR l.entry_id < $2)
-                                   ORDER BY l.entry_id DESC LIMIT $3) e ON true
-                WHERE m.member_number = $1
-                ORDER BY e.entry_id DESC
-                """, [number, before.map(String.init), String(limit)])
-            guard !result.rows.isEmpty else { throw LoyaltyError.notFound("no member \(number)") }
-            // Positions looked up once: a statement is up to a thousand rows.
-            let (id, posted, kind, points, qualifying, source, reference) = (
-                result.column("entry_id"), result.column("posted_at"), result.column("kind"), result.column("points"),
-                result.column("qualifying"), result.column("source"), result.column("reference"))
-            return try result.rows.filter { $0[id] != nil }.map { row in
-                StatementEntry(entryID: try row.int64(id), postedAt: try row.string(posted), kind: try row.string(kind),
-                               points: try row.int64(points), qualifying: try row.int64(qualifying),
-                               source: try row.string(source), reference: try row.string(reference))
+            // The member's entries alone, so that the index's order is the reply's (no sort): only an
+            // empty page takes a second round trip, to tell a member without entries from no member.
+            // Binary: the server sends integers and the timestamp without formatting them (a third of
+            // its work for a 1,000-entry page); `Instant` writes the timestamp as to_char would.
+            try conn.query("""
+                SELECT entry_id, posted_at, kind, points, qualifying, source, reference
+                FROM ledger_entries WHERE member_number = $1 AND entry_id < $2 ORDER BY entry_id DESC LIMIT $3
+                """, [number, String(before ?? Int64.max), String(limit)], binary: true) { view in
+                if view.rowCount == 0, try conn.query("SELECT 1 FROM members WHERE member_number = $1", [number]).count == 0 {
+                    throw LoyaltyError.notFound("no member \(number)")
+                }
+                return try body(StatementRows(view))
             }
         }
     }

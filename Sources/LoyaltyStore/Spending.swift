@@ -116,15 +116,19 @@ extension LoyaltyStore {
         let ttl = ttlSeconds ?? limits.holdTTLSecondsDefault
         guard points > 0 else { throw .invalid("points must be positive") }
         guard (1...limits.holdTTLSecondsMax).contains(ttl) else { throw .invalid("ttl-seconds must be 1-\(limits.holdTTLSecondsMax)") }
+        // now() is the transaction's start, so the expiry read with the locks is the one the
+        // insert stores; the insert then goes with the COMMIT: two round trips, as REDEEM.
+        let expiry = "now() + make_interval(secs => $1)"
         let stored = try spend(principal: principal, requestID: requestID, member: member, command: "HOLD",
-                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)", idPrefix: "H") { conn, locked, id, _ in
+                               fingerprint: "HOLD|\(member)|\(points)|\(ttl)", idPrefix: "H",
+                               alsoRun: ("SELECT to_char((\(expiry)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at",
+                                         [String(ttl)])) { conn, locked, id, expiryResult in
             try locked.require(points)
-            let row = try conn.query("""
+            conn.executeBeforeCommit("""
                 INSERT INTO holds (member_number, hold_id, points, expires_at, principal)
-                VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
-                RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at
-                """, [member, id, String(points), String(ttl), principal.description]).first
-            return RequestLog.Stored(id: id, points: points, third: try row?.string("expires_at") ?? "")
+                VALUES ($2, $3, $4, \(expiry), $5)
+                """, [String(ttl), member, id, String(points), principal.description])
+            return RequestLog.Stored(id: id, points: points, third: try expiryResult?.first?.string("expires_at") ?? "")
         }
         return HoldReceipt(holdID: stored.id, points: stored.points, expiresAt: stored.third)
     }

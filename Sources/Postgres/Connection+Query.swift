@@ -10,11 +10,25 @@ extension Connection {
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
         // A transaction's first statement takes its BEGIN along, in one round trip.
         if pendingBegin != nil { return try pipeline([(sql, parameters)])[0] }
+        return try runPrepared(sql, parameters).copyOut()
+    }
+
+    /// Runs a statement as `query` does and hands `body` its result in place, with no copy of any
+    /// value: for a large result read once. With `binary`, every column comes in PostgreSQL's
+    /// binary form (`ResultView.int64`), which the server writes with less work than text. A
+    /// pending BEGIN is sent on its own first.
+    public func query<T>(_ sql: String, _ parameters: [String?] = [], binary: Bool = false,
+                         reading body: (consuming ResultView) throws -> T) throws -> T {
+        try sendPendingBegin()
+        return try runPrepared(sql, parameters, binary: binary).read(body)
+    }
+
+    /// Executes `sql` prepared (preparing it on first use) and returns its result.
+    private func runPrepared(_ sql: String, _ parameters: [String?], binary: Bool = false) throws(PostgresError) -> OwnedResult {
         let name = try preparedName(for: sql)
         let buffer = try ParameterBuffer(parameters)
         do {
-            let result = try run { PQexecPrepared($0, name, Int32(parameters.count), buffer.values, nil, nil, 0) }
-            return result.copyOut()
+            return try run { PQexecPrepared($0, name, Int32(parameters.count), buffer.values, nil, nil, binary ? 1 : 0) }
         } catch {
             if Self.invalidatesStatement(error) { statements.remove(sql) }
             throw error

@@ -40,30 +40,26 @@ struct OwnedResult: ~Copyable {
         return String(cString: value)
     }
 
+    /// Hands `body` the values in place; the result stays alive (uncleared) for the whole call.
+    func read<T>(_ body: (consuming ResultView) throws -> T) rethrows -> T {
+        try body(ResultView(pointer))
+    }
+
     /// Copies every value out, so the `PGresult` can be cleared right after.
     func copyOut() -> QueryResult {
-        let columnCount = Int(PQnfields(pointer))
-        let rowCount = Int(PQntuples(pointer))
-        let columns = (0..<columnCount).map { String(cString: PQfname(pointer, Int32($0))) }
+        let view = ResultView(pointer)
+        let columns = (0..<view.columnCount).map { String(cString: PQfname(pointer, Int32($0))) }
         let layout = ColumnLayout(names: columns)
         var rows: [Row] = []
-        rows.reserveCapacity(rowCount)
-        for rowIndex in 0..<Int32(rowCount) {
+        rows.reserveCapacity(view.rowCount)
+        for rowIndex in 0..<view.rowCount {
             var values: [String?] = []
-            values.reserveCapacity(columnCount)
-            for columnIndex in 0..<Int32(columnCount) {
-                values.append(value(row: rowIndex, column: columnIndex))
+            values.reserveCapacity(view.columnCount)
+            for columnIndex in 0..<view.columnCount {
+                values.append(view.string(row: rowIndex, column: columnIndex))
             }
             rows.append(Row(layout: layout, values: values))
         }
         return QueryResult(columns: columns, rows: rows, affectedRows: affectedRows)
-    }
-
-    private func value(row: Int32, column: Int32) -> String? {
-        if PQgetisnull(pointer, row, column) == 1 { return nil }
-        let length = Int(PQgetlength(pointer, row, column))
-        return PQgetvalue(pointer, row, column).withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-        }
     }
 }

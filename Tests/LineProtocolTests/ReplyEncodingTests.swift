@@ -31,9 +31,26 @@ final class ReplyEncodingTests: XCTestCase {
         writer.integer(-7)
         writer.bulk("héllo")
         let tree = Reply.array([.integer(-7), .bulk("héllo")])
-        XCTAssertEqual(writer.bytes, tree.encoded)
-        assertEncodes(writer.reply, "*2\r\n:-7\r\n$6\r\nhéllo\r\n")
-        assertEncodes(.array([writer.reply, .ok]), "*2\r\n*2\r\n:-7\r\n$6\r\nhéllo\r\n+OK\r\n")
+        XCTAssertEqual(Array(writer.bytes), tree.encoded)
+        let reply = writer.reply()
+        assertEncodes(reply, "*2\r\n:-7\r\n$6\r\nhéllo\r\n")
+        assertEncodes(.array([reply, .ok]), "*2\r\n*2\r\n:-7\r\n$6\r\nhéllo\r\n+OK\r\n")
+    }
+
+    func testTheWriterGrowsPastItsReserveAndWritesEveryWidth() {
+        var writer = RESPWriter(reservingCapacity: 4)
+        var tree: [Reply] = []
+        for value: Int64 in [0, 9, 10, -1, -10, 99, 100, .max, .min] {
+            writer.integer(value)
+            tree.append(.integer(value))
+        }
+        for text in ["", "x", String(repeating: "é", count: 5_000)] {
+            writer.bulk(text)
+            tree.append(.bulk(text))
+        }
+        writer.arrayHeader(0)
+        tree.append(.array([]))
+        XCTAssertEqual(writer.reply().encoded, tree.flatMap(\.encoded))
     }
 
     func testIntegers() {
@@ -101,7 +118,7 @@ final class ReplyEncodingTests: XCTestCase {
 
     func testEveryOtherReplyIsTheSameInBothProtocols() {
         let replies: [Reply] = [.ok, .error(code: "NOPROTO", message: "unsupported protocol version"), .integer(-7),
-                                .bulk([0, 13, 10]), .array([.bulk("t1"), .integer(1350), .integer(0)]), RESPWriter().reply]
+                                .bulk([0, 13, 10]), .array([.bulk("t1"), .integer(1350), .integer(0)]), RESPWriter().reply()]
         for reply in replies { XCTAssertEqual(reply.encoded(.resp3), reply.encoded(.resp2), "\(reply)") }
     }
 }

@@ -115,6 +115,33 @@ final class MemberCommandTests: EndToEndTestCase {
         XCTAssertEqual(Array(line[2...]), ["accrual", "500", "25", "CARDCO", "c5"])
     }
 
+    func testStatementBytesAreTheRowsAsTheDatabaseWritesThem() throws {
+        try credit("M1", 100, txn: "c1")
+        try credit("M1", 2_500, txn: "c-two")
+        let agent = try connect(as: "agent:demo")
+        XCTAssertEqual(try agent.call(["REDEEM", "r1", "M1", "POINTS", "7"]).arrayCount, 3)
+        // The oracle: the reply built in SQL from the rows, timestamps by to_char as the protocol documents them.
+        let field = { (column: String) in "E'$' || octet_length(\(column)) || E'\\r\\n' || \(column) || E'\\r\\n'" }
+        let wire = { (limit: Int) in try XCTUnwrap(self.sql("""
+            SELECT '*' || count(*) || E'\\r\\n' || coalesce(string_agg(E'*7\\r\\n:' || entry_id || E'\\r\\n'
+                || \(field("to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")) || \(field("kind"))
+                || ':' || points || E'\\r\\n:' || qualifying || E'\\r\\n' || \(field("source")) || \(field("reference")),
+                '' ORDER BY entry_id DESC), '')
+            FROM (SELECT * FROM ledger_entries WHERE member_number = 'M1' ORDER BY entry_id DESC LIMIT \(limit)) e
+            """)) }
+        for version in ["2", "3"] {
+            XCTAssertEqual(try agent.call(["HELLO", version]).errorCode, nil)
+            for limit in [1, 3, 1_000] {
+                let expected = Array(try wire(limit).utf8)
+                agent.sendCommand(["STATEMENT", "M1", "LIMIT", String(limit)])
+                XCTAssertEqual(String(decoding: try agent.readBytes(expected.count), as: UTF8.self), String(decoding: expected, as: UTF8.self),
+                               "RESP\(version), LIMIT \(limit)")
+                XCTAssertEqual(try agent.call(["PING"]), .simple("PONG"), "nothing after the reply")
+            }
+        }
+        XCTAssertEqual(try agent.call(["STATEMENT", "M2"]), .array([]), "a member without entries")
+    }
+
     func testAnAdminAdjustmentShowsInTheStatement() throws {
         let store = database.store()
         defer { store.pool.close() }

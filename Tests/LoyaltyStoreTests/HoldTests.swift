@@ -24,6 +24,10 @@ final class HoldTests: StoreTestCase {
         XCTAssertEqual(receipt.points, 15_000)
         let expires = try XCTUnwrap(ISO8601DateFormatter().date(from: receipt.expiresAt), receipt.expiresAt)
         XCTAssertEqual(expires.timeIntervalSince(before), 600, accuracy: 5)
+        // The reply's expiry is the stored one (read in the first round trip, written with the COMMIT).
+        XCTAssertEqual(try sql("""
+            SELECT to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at FROM holds WHERE hold_id = $1
+            """, [receipt.holdID]).first?.string("expires_at"), receipt.expiresAt)
         let member = try store.member(number: "M1")
         XCTAssertEqual(member.balance, 20_000)
         XCTAssertEqual(member.available, 5_000)

@@ -22,6 +22,25 @@ final class StatementTests: StoreTestCase {
         XCTAssertEqual(try store.statement(number: "M2", limit: nil, before: nil), [])
     }
 
+    func testStatementTimestampsAreWhatToCharWrites() throws {
+        // Edges of the hand-written formatting: epochs, fractions truncated, leap day, zones, years far apart.
+        let instants = ["2000-01-01 00:00:00+00", "1999-12-31 23:59:59.999999+00", "1970-01-01 00:00:00+00",
+                        "1969-12-31 23:59:59.5+00", "2024-02-29 23:59:59.999999+00", "2026-06-01 01:30:00+02",
+                        "1900-03-01 12:00:00+00", "0001-01-01 00:00:00+00", "9999-12-31 23:59:59.999999+00"]
+        for (index, instant) in instants.enumerated() {
+            _ = try sql("""
+                INSERT INTO ledger_entries (member_number, posted_at, kind, points, activity_date, source, reference)
+                VALUES ('M1', $1, 'adjustment', 1, '2026-01-01', 'admin:test', $2)
+                """, [instant, "t\(index)"])
+        }
+        let expected = try sql("""
+            SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS posted_at
+            FROM ledger_entries WHERE member_number = 'M1' ORDER BY entry_id DESC
+            """).rows.map { try $0.string("posted_at") }
+        XCTAssertEqual(expected.count, instants.count)
+        XCTAssertEqual(try store.statement(number: "M1", limit: nil, before: nil).map(\.postedAt), expected)
+    }
+
     func testTheStatementLimitHoldsAtItsEdges() throws {
         try fund("M1", 1)
         XCTAssertLoyaltyError(try store.statement(number: "M1", limit: 0, before: nil), .invalid)

@@ -28,6 +28,26 @@ final class ConnectionTests: DatabaseTestCase {
         XCTAssertEqual(try row.int64("next"), 42)
     }
 
+    func testAResultReadInPlaceInTextAndInBinary() throws {
+        let sql = "SELECT $1::int8 AS n, $2::text AS t, NULL::text AS missing, '2000-01-01 00:00:01.5+00'::timestamptz AS at"
+        let text = try connection.query(sql, ["-42", "héllo"]) { view in
+            (view.rowCount, view.columnCount, view.string(row: 0, column: 0), view.string(row: 0, column: 1),
+             view.isNull(row: 0, column: 2), view.bytes(row: 0, column: 2).count)
+        }
+        XCTAssertEqual(text.0, 1)
+        XCTAssertEqual(text.1, 4)
+        XCTAssertEqual(text.2, "-42")
+        XCTAssertEqual(text.3, "héllo")
+        XCTAssertTrue(text.4)
+        XCTAssertEqual(text.5, 0)
+        let binary = try connection.query(sql, ["-42", "héllo"], binary: true) { view in
+            (view.int64(row: 0, column: 0), view.string(row: 0, column: 1), view.int64(row: 0, column: 3))
+        }
+        XCTAssertEqual(binary.0, -42, "a bigint, big-endian")
+        XCTAssertEqual(binary.1, "héllo", "text is its UTF-8 bytes in binary too")
+        XCTAssertEqual(binary.2, 1_500_000, "a timestamptz is microseconds since 2000-01-01 UTC")
+    }
+
     func testSQLLookingParametersAreStoredNotRun() throws {
         try connection.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text)")
         let bodies = ["x'); DROP TABLE notes; --", "$1", "\\'; SELECT pg_sleep(10); --", "a\"b"]
