@@ -48,9 +48,11 @@ public final class Server: @unchecked Sendable {
             // Every statement the server sends is keyed lookups and writes whose best plan does not
             // depend on the values: a generic plan saves re-planning on each call (BALANCE's combined
             // read was planned anew every time, three quarters of its database time).
+            // The outbox's wake-ups go after each commit, so that writers do not commit one flush after another.
             ConnectionPool(conninfo: conninfo, maxConnections: configuration.databaseConnectionsMax,
                            acquireTimeoutMilliseconds: configuration.databaseAcquireTimeoutMilliseconds,
-                           sessionSettings: [("plan_cache_mode", "force_generic_plan")])
+                           sessionSettings: [("plan_cache_mode", "force_generic_plan")],
+                           commitNotifier: CommitNotifier(conninfo: conninfo))
         }
         let store = LoyaltyStore(pool: pool(configuration.databaseURL), readPool: configuration.databaseReadURL.map(pool),
                                  limits: configuration.storeLimits, databaseFailed: { error in

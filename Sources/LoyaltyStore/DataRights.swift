@@ -35,6 +35,7 @@ extension LoyaltyStore {
             if member.status == "active" {
                 conn.executeBeforeCommit(EventKind.memberClosed.insert(member: "$1", payload: "jsonb_build_object('erased', true)"),
                                          [number])
+                conn.announceEvents()
             }
             try Audit.record(conn, actor: actor, action: "member.erase", member: number,
                              details: ["status_before": member.status], reason: reason)

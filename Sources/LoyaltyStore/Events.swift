@@ -18,13 +18,20 @@ enum EventKind: String {
     }
 }
 
+extension Connection {
+    /// Wakes EVENTS WAIT once this transaction, which wrote events, commits (docs/events.md).
+    func announceEvents() {
+        notifyAfterCommit(LoyaltyStore.eventsChannel)
+    }
+}
+
 /// The daily runs' notices, once per member and what they announce (`once_key`), so a run
 /// repeated or resumed for a date, or the next day's run, writes nothing twice.
 enum DailyNotices {
     /// `tier.lapsing` for the chunk's active members above the base tier whose tier ends within
     /// `days` of `asOf`: once per member, tier and end date.
     static func announceLapsing(_ conn: Connection, program: Program, asOf: LocalDate, days: Int, chunk: RunChunk) throws {
-        _ = try conn.query("""
+        let written = try conn.query("""
             INSERT INTO events (kind, member_number, payload, once_key)
             SELECT '\(EventKind.tierLapsing.rawValue)', m.member_number,
                    jsonb_build_object('tier', m.tier_code, 'until', m.tier_until, 'lapses_on', m.tier_until + 1,
@@ -35,7 +42,8 @@ enum DailyNotices {
               AND m.tier_until >= $3::date AND m.tier_until < $3::date + $6::int
             ON CONFLICT (once_key) DO NOTHING
             """, [chunk.first, chunk.last, asOf.description, SQLArray.literal(program.tiers.map(\.code)),
-                  SQLArray.literal(program.tiers.map { String($0.rank) }), String(days)])
+                  SQLArray.literal(program.tiers.map { String($0.rank) }), String(days)]).affectedRows
+        if written > 0 { conn.announceEvents() }
     }
 
     /// `points.expiring` for the chunk's active members with points the expiry run would take
@@ -56,7 +64,7 @@ enum DailyNotices {
         }
         guard let due = Expiry.due(program, asOf: asOf.adding(days: days), first: chunk.first, last: chunk.last) else { return }
         let monthsParameter = due.parameters.count + 1
-        _ = try conn.query(due.sql + """
+        let written = try conn.query(due.sql + """
             INSERT INTO events (kind, member_number, payload, once_key)
             SELECT '\(EventKind.pointsExpiring.rawValue)', d.member_number,
                    jsonb_build_object('points', d.points, 'lot_date', x.lot_date,
@@ -65,7 +73,8 @@ enum DailyNotices {
             FROM due d JOIN members m USING (member_number) CROSS JOIN LATERAL (SELECT \(lotDate) AS lot_date) x
             WHERE m.status = 'active' AND d.points > 0
             ON CONFLICT (once_key) DO NOTHING
-            """, due.parameters + [String(months)])
+            """, due.parameters + [String(months)]).affectedRows
+        if written > 0 { conn.announceEvents() }
     }
 }
 

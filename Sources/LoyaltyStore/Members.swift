@@ -230,6 +230,7 @@ extension LoyaltyStore {
                 WITH closed AS (UPDATE members SET status = 'closed' WHERE member_number = $1)
                 \(EventKind.memberClosed.insert(member: "$1", payload: "jsonb_build_object('erased', false)"))
                 """, [number])
+            conn.announceEvents()
             try Audit.record(conn, actor: actor, action: "member.close", member: number, reason: reason)
         }
     }

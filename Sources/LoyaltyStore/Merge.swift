@@ -66,6 +66,7 @@ extension LoyaltyStore {
                     jsonb_build_object('into', $2::text, 'merge_id', $3::text, 'points', $4::bigint, 'qualifying', $5::bigint)
                     """))
                 """, [from, into, mergeID, String(duplicate.balance), String(moved)])
+            conn.announceEvents()
             for member in [from, into] {
                 try TierKeeper.refresh(conn, program: program, member: member, today: today, reason: "merge \(from) into \(into)")
             }

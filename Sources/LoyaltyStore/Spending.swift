@@ -106,6 +106,7 @@ extension LoyaltyStore {
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
                 """, [member, id, rewardCode, String(quantity), String(points), principal.description, today.description,
                       String(stockTaken)])
+            conn.announceEvents()
             return RequestLog.Stored(id: id, points: points, third: String(locked.available - points))
         }.receipt
     }
@@ -183,6 +184,7 @@ extension LoyaltyStore {
                 UPDATE members SET balance = balance - $5, last_activity = greatest(last_activity, $7::date) WHERE member_number = $1
                 """, [member.number, holdID, id, reward?.code, String(points), principal.description, today.description,
                       String(stockTaken)])
+            conn.announceEvents()
             // The hold no longer counts against available; the captured points now come off the balance.
             return SpendReceipt(id: id, points: points, availableAfter: member.available + held - points)
         }
@@ -240,6 +242,7 @@ extension LoyaltyStore {
                 UPDATE members SET balance = balance + $3 WHERE member_number = $1
                 """, [number, redemptionID, String(points), today.description, principal.description,
                       try redemption.string("stock_taken"), redemption["reward_code"]])
+            conn.announceEvents()
             return SpendReceipt(id: redemptionID, points: points, availableAfter: member.available + points)
         }
     }

@@ -188,7 +188,9 @@ enum TierKeeper {
             )
             SELECT (SELECT count(*) FROM history) AS changed, (SELECT count(*) FROM stale) AS stale
             """, staleParameters(program, first: first, last: last, asOf: asOf) + [reason]).first
-        return (try row?.int("changed") ?? 0, try row?.int("stale") ?? 0)
+        let changed = try row?.int("changed") ?? 0
+        if changed > 0 { conn.announceEvents() }
+        return (changed, try row?.int("stale") ?? 0)
     }
 
     /// Soft landing: members in the range whose cached tier came from a qualification (or an

@@ -27,11 +27,18 @@ extension Connection {
         // Sent with the body's first statement: one round trip fewer for every transaction.
         pendingBegin = "BEGIN ISOLATION LEVEL \(isolation.sql)"
         beforeCommit.removeAll()
+        channelsAfterCommit.removeAll()
         let value: T
         do {
             value = try body(self)
+            let channels = channelsAfterCommit.sorted()
+            channelsAfterCommit.removeAll()
+            if commitNotifier == nil {
+                beforeCommit += channels.map { (sql: "SELECT pg_notify($1, '')", parameters: [$0]) }
+            }
             do {
                 try commit()
+                for channel in channels { commitNotifier?.post(channel) }
             } catch let error as PostgresError where error.isUnavailable {
                 // The COMMIT may have been applied before the connection went: nobody can tell.
                 throw PostgresError(code: .commitOutcomeUnknown, message: "the connection was lost during COMMIT (\(error.message))")
@@ -39,10 +46,18 @@ extension Connection {
         } catch {
             pendingBegin = nil
             beforeCommit.removeAll()
+            channelsAfterCommit.removeAll()
             rollbackIfOpen()
             throw error
         }
         return value
+    }
+
+    /// Asks for a NOTIFY on `channel` if and when the open transaction commits: through the
+    /// `commitNotifier` after the commit when there is one, else with the COMMIT itself.
+    public func notifyAfterCommit(_ channel: String) {
+        precondition(pendingBegin != nil || PQtransactionStatus(live) != PQTRANS_IDLE, "notifyAfterCommit outside a transaction")
+        channelsAfterCommit.insert(channel)
     }
 
     /// Queues a statement whose result nobody reads (a log row, say) to go with the transaction's

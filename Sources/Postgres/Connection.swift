@@ -26,6 +26,10 @@ public final class Connection {
     var beforeCommit: [(sql: String, parameters: [String?])] = []
     /// The BEGIN of a transaction whose first statement has not been sent: it goes with it.
     var pendingBegin: String?
+    /// Channels to notify once the open transaction commits (`notifyAfterCommit`).
+    var channelsAfterCommit: Set<String> = []
+    /// Sends those notifications after the commit; without one they go with the COMMIT itself.
+    public var commitNotifier: CommitNotifier?
 
     /// Connects with `conninfo` as given to libpq (keyword/value string or URI).
     ///

@@ -29,12 +29,15 @@ public final class ConnectionPool: @unchecked Sendable {
     private let conninfo: String
     private let acquireTimeoutMilliseconds: Int
     private let sessionSettings: [(name: String, value: String)]
+    private let commitNotifier: CommitNotifier?
 
     /// `sessionSettings` are applied to every new connection with `set_config` (e.g. a server's
-    /// `plan_cache_mode`), so they hold whatever the conninfo says.
+    /// `plan_cache_mode`), so they hold whatever the conninfo says. `commitNotifier`, when given,
+    /// sends every connection's `notifyAfterCommit` notifications (and closes with the pool).
     public init(conninfo: String, maxConnections: Int, acquireTimeoutMilliseconds: Int = 5_000,
-                sessionSettings: [(name: String, value: String)] = []) {
+                sessionSettings: [(name: String, value: String)] = [], commitNotifier: CommitNotifier? = nil) {
         precondition(acquireTimeoutMilliseconds >= 0)
+        self.commitNotifier = commitNotifier
         self.conninfo = conninfo
         self.state = PoolState(capacity: maxConnections)
         self.acquireTimeoutMilliseconds = acquireTimeoutMilliseconds
@@ -68,6 +71,7 @@ public final class ConnectionPool: @unchecked Sendable {
         for connection in idle {
             connection.close()
         }
+        commitNotifier?.close()
     }
 
     private func acquire() throws(PostgresError) -> Connection {
@@ -103,6 +107,7 @@ public final class ConnectionPool: @unchecked Sendable {
     private func connect() throws(PostgresError) -> Connection {
         do throws(PostgresError) {
             let connection = try Connection(conninfo: conninfo)
+            connection.commitNotifier = commitNotifier
             do throws(PostgresError) {
                 for setting in sessionSettings {
                     _ = try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])

@@ -22,6 +22,31 @@ final class NotificationTests: DatabaseTestCase {
         XCTAssertEqual(try connection.query("SELECT 1 AS one").first?.int("one"), 1, "the connection is still usable")
     }
 
+    func testNotifyAfterCommitGoesWithTheCommitOrAfterItThroughTheNotifierAndNeverOnRollback() throws {
+        try connection.listen("after commit")
+        let notifier = CommitNotifier(conninfo: database.conninfo)
+        defer { notifier.close() }
+        for notifying in [nil, notifier] {
+            let sender = try database.connect()
+            defer { sender.close() }
+            sender.commitNotifier = notifying
+            // Two asks in one transaction, one notification.
+            try sender.transaction { conn in
+                _ = try conn.query("SELECT 1")
+                conn.notifyAfterCommit("after commit")
+                conn.notifyAfterCommit("after commit")
+            }
+            XCTAssertEqual(try connection.notifications(waitingMilliseconds: 5_000), ["after commit"])
+            XCTAssertEqual(try connection.notifications(waitingMilliseconds: 200), [])
+            XCTAssertThrowsError(try sender.transaction { conn in
+                _ = try conn.query("SELECT 1")
+                conn.notifyAfterCommit("after commit")
+                throw CancellationError()
+            })
+            XCTAssertEqual(try connection.notifications(waitingMilliseconds: 300), [], "a rolled-back transaction notifies no one")
+        }
+    }
+
     func testALostConnectionIsReportedNotWaitedOn() throws {
         try connection.listen("gone")
         let killer = try database.connect()
