@@ -53,8 +53,21 @@ private func hasReversal(_ member: String) -> String {
 
 /// The queries verify runs. Each returns rows of (`LedgerInvariant` raw value, offending key); one
 /// query may report several invariants, so that the ledger (4 rows a member, the largest table by
-/// far) is read in full only twice: once summed per member, once per qualifying month.
+/// far) is read in full only twice: once per qualifying month (the first query, the costlier one,
+/// which gets a connection of its own), once summed per member.
 let invariantQueries: [(sql: String, parameters: [String?])] = ([
+    // Qualifying months against the ledger: entries and months (negated) summed per member and
+    // month. The month is truncated as a timestamp without zone: the same month, without the
+    // time-zone round trip that doubled the cost of the pass.
+    """
+    SELECT \(LedgerInvariant.qualifying.rawValue), member_number || '/' || month FROM (
+        SELECT member_number, date_trunc('month', activity_date::timestamp)::date AS month, qualifying
+        FROM ledger_entries WHERE qualifying <> 0
+        UNION ALL
+        SELECT member_number, month, -qualifying FROM qualifying_months) u
+    GROUP BY member_number, month
+    HAVING sum(qualifying) <> 0
+    """,
     // Balances, owners of entries and negative balances, in one aggregate over the ledger and the
     // members together (a UNION, not a join: no hash table of a million sums to probe). A member's
     // group sums its entries and its balance negated; entries whose member does not exist make a
@@ -80,18 +93,6 @@ let invariantQueries: [(sql: String, parameters: [String?])] = ([
     FROM (SELECT member_number, sum(points) AS held FROM holds WHERE status = 'active' AND expires_at > now() GROUP BY 1) h
     JOIN members m USING (member_number)
     WHERE m.balance >= 0 AND m.balance - h.held < 0 AND NOT \(hasReversal("m.member_number"))
-    """,
-    // Qualifying months against the ledger: entries and months (negated) summed per member and
-    // month. The month is truncated as a timestamp without zone: the same month, without the
-    // time-zone round trip that doubled the cost of the pass.
-    """
-    SELECT \(LedgerInvariant.qualifying.rawValue), member_number || '/' || month FROM (
-        SELECT member_number, date_trunc('month', activity_date::timestamp)::date AS month, qualifying
-        FROM ledger_entries WHERE qualifying <> 0
-        UNION ALL
-        SELECT member_number, month, -qualifying FROM qualifying_months) u
-    GROUP BY member_number, month
-    HAVING sum(qualifying) <> 0
     """,
     // Partner codes of the ledger, read from the indexes that hold them (accruals, promotion
     // entries, and migration 0018's index of the rest), one index probe per distinct code.
@@ -218,7 +219,7 @@ extension LoyaltyStore {
     /// `workMemMegabytes` is the sort and hash memory of its queries, which aggregate the whole
     /// ledger (a million members' sums in one hash table take about 300 MB; less spills to disk).
     ///
-    /// The per-member pass runs on one connection while a second one, importing the first's
+    /// The qualifying-month pass runs on one connection while a second one, importing the first's
     /// snapshot, runs every other query: two PostgreSQL processes over the same data (a pool of
     /// one connection runs everything on it).
     public func verify(workMemMegabytes: Int = 512) throws(LoyaltyError) -> [InvariantCheck] {
