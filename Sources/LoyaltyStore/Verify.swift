@@ -51,6 +51,18 @@ private func hasReversal(_ member: String) -> String {
     "EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_number = \(member) AND e.kind IN ('reversal', 'promotion_reversal'))"
 }
 
+/// A recursive CTE `name(code)` of the distinct partner codes of the entries matching `filter`,
+/// one index probe each (a "loose index scan"), ending in one NULL row.
+private func partnerCodes(_ name: String, of filter: String) -> String {
+    """
+    \(name)(code) AS (
+        SELECT min(partner_code) FROM ledger_entries WHERE \(filter)
+        UNION ALL
+        SELECT (SELECT min(partner_code) FROM ledger_entries WHERE \(filter) AND partner_code > c.code)
+        FROM \(name) c WHERE c.code IS NOT NULL)
+    """
+}
+
 /// The queries verify runs. Each returns rows of (`LedgerInvariant` raw value, offending key); one
 /// query may report several invariants, so that the ledger (4 rows a member, the largest table by
 /// far) is read in full only twice: once per qualifying month (the first query, the costlier one,
@@ -97,25 +109,9 @@ let invariantQueries: [(sql: String, parameters: [String?])] = ([
     // Partner codes of the ledger, read from the indexes that hold them (accruals, promotion
     // entries, and migration 0018's index of the rest), one index probe per distinct code.
     """
-    WITH RECURSIVE accrued(code) AS (
-        SELECT min(partner_code) FROM ledger_entries WHERE kind = 'accrual'
-        UNION ALL
-        SELECT (SELECT min(partner_code) FROM ledger_entries WHERE kind = 'accrual' AND partner_code > a.code)
-        FROM accrued a WHERE a.code IS NOT NULL
-    ), promoted(code) AS (
-        SELECT min(partner_code) FROM ledger_entries WHERE kind IN ('promotion', 'promotion_reversal')
-        UNION ALL
-        SELECT (SELECT min(partner_code) FROM ledger_entries
-                WHERE kind IN ('promotion', 'promotion_reversal') AND partner_code > p.code)
-        FROM promoted p WHERE p.code IS NOT NULL
-    ), others(code) AS (
-        SELECT min(partner_code) FROM ledger_entries
-        WHERE partner_code IS NOT NULL AND kind NOT IN ('accrual', 'promotion', 'promotion_reversal')
-        UNION ALL
-        SELECT (SELECT min(partner_code) FROM ledger_entries
-                WHERE partner_code IS NOT NULL AND kind NOT IN ('accrual', 'promotion', 'promotion_reversal') AND partner_code > o.code)
-        FROM others o WHERE o.code IS NOT NULL
-    )
+    WITH RECURSIVE \(partnerCodes("accrued", of: "kind = 'accrual'")),
+    \(partnerCodes("promoted", of: "kind IN ('promotion', 'promotion_reversal')")),
+    \(partnerCodes("others", of: "partner_code IS NOT NULL AND kind NOT IN ('accrual', 'promotion', 'promotion_reversal')"))
     SELECT \(LedgerInvariant.entryOwner.rawValue), 'partner ' || c.code
     FROM (SELECT code FROM accrued UNION SELECT code FROM promoted UNION SELECT code FROM others) c
     WHERE c.code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM partners p WHERE p.code = c.code)

@@ -16,6 +16,7 @@ final class VerifyTests: StoreTestCase {
         static let request = "every request-id points at what it created"
         static let batch = "every batch's counts match its rejected lines"
         static let owner = "every hold, redemption and transfer belongs to a member"
+        static let promotion = "promotion bonuses point at an accrual and their reversals never exceed them"
         static let entryOwner = "every ledger entry belongs to a member, and its partner exists"
         static let entryShape = "ledger entries are unique and point kinds carry the right sign"
     }
@@ -169,8 +170,8 @@ final class VerifyTests: StoreTestCase {
         XCTAssertEqual(broken.first?.examples, ["NOBODY"])
     }
 
-    /// Partner codes are read from the ledger's indexes, not its rows: an accrual's, a reversal's
-    /// and one on an entry of another kind are each found.
+    /// Partner codes are read from the ledger's indexes, not its rows: an accrual's, a reversal's,
+    /// a promotion bonus's and one on an entry of another kind are each found.
     func testAnEntryOfAPartnerThatDoesNotExistIsCaught() throws {
         try tamper("""
             INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, fingerprint)
@@ -178,10 +179,13 @@ final class VerifyTests: StoreTestCase {
             INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code)
             VALUES ('M2', 'adjustment', 0, current_date, 'psql', 'g2', 'PHANTOM'),
                    ('M2', 'reversal', 0, current_date, 'SPECTRE', 'g1', 'SPECTRE');
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, promotion_id)
+            VALUES ('M2', 'promotion', 1, current_date, 'WRAITH', 'g3', 'WRAITH', 'P1');
+            UPDATE members SET balance = balance + 1 WHERE member_number = 'M2';
             """)
         let broken = try store.verify().filter { $0.violations > 0 }
-        XCTAssertEqual(broken.map(\.name), [Invariant.entryOwner, Invariant.reversed])
-        XCTAssertEqual(broken.first?.examples.sorted(), ["partner GHOST", "partner PHANTOM", "partner SPECTRE"])
+        XCTAssertEqual(broken.map(\.name), [Invariant.entryOwner, Invariant.reversed, Invariant.promotion])
+        XCTAssertEqual(broken.first?.examples.sorted(), ["partner GHOST", "partner PHANTOM", "partner SPECTRE", "partner WRAITH"])
     }
 
     func testVerifyWorkMemoryIsBounded() throws {
