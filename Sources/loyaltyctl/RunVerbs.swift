@@ -11,7 +11,8 @@ let runVerbs: [Verb] = [
         let checks = try context.store.verify()
         for check in checks {
             let examples = check.examples.isEmpty ? "" : " (e.g. \(check.examples.joined(separator: ", ")))"
-            print("\(check.violations == 0 ? "ok  " : "FAIL") \(check.name)\(check.violations == 0 ? "" : ": \(check.violations) violations\(examples)")")
+            let enforced = check.enforcedBy.map { " (kept by the schema: \($0))" } ?? ""
+            print("\(check.violations == 0 ? "ok  " : "FAIL") \(check.name)\(enforced)\(check.violations == 0 ? "" : ": \(check.violations) violations\(examples)")")
         }
         let failed = checks.filter { $0.violations > 0 }.count
         print("verify: \(checks.count) invariants checked, \(failed) violated")

@@ -16,6 +16,9 @@ final class VerifyTests: StoreTestCase {
         static let request = "every request-id points at what it created"
         static let batch = "every batch's counts match its rejected lines"
         static let owner = "every hold, redemption and transfer belongs to a member"
+        static let promotion = "promotion bonuses point at an accrual and their reversals never exceed them"
+        static let entryOwner = "every ledger entry belongs to a member, and its partner exists"
+        static let entryShape = "ledger entries are unique and point kinds carry the right sign"
     }
 
     override func setUpWithError() throws {
@@ -65,7 +68,7 @@ final class VerifyTests: StoreTestCase {
 
     func testVerifyChecksEveryInvariantAndPassesAfterAMixedWorkload() throws {
         let checks = try store.verify()
-        XCTAssertEqual(checks.map(\.name), invariants.map(\.name))
+        XCTAssertEqual(checks.map(\.name), LedgerInvariant.allCases.map(\.name))
         XCTAssertEqual(checks.filter { $0.violations > 0 }.map(\.name), [])
         XCTAssertEqual(try available("M1"), 10_000 + 1_350 + 1_234 - 617 - 6_000 - 2_000 - 100)
     }
@@ -81,6 +84,15 @@ final class VerifyTests: StoreTestCase {
         let checks = try store.verify().filter { $0.violations > 0 }
         XCTAssertEqual(checks.map(\.name), [Invariant.balance, Invariant.available])
         XCTAssertEqual(checks.first?.examples, ["M3"])
+    }
+
+    /// A balance that stays positive while its active holds exceed it is found from the holds.
+    func testAHoldBeyondTheBalanceIsCaught() throws {
+        let held = try store.hold(principal: agent, requestID: "h9", member: "M2", points: 10, ttlSeconds: nil)
+        _ = try sql("UPDATE holds SET points = 10000000 WHERE hold_id = $1", [held.holdID])
+        let broken = try store.verify().filter { $0.violations > 0 }
+        XCTAssertEqual(broken.map(\.name), [Invariant.available])
+        XCTAssertEqual(broken.first?.examples, ["M2"])
     }
 
     func testAnEntryInsertedByHandIsCaught() throws {
@@ -127,6 +139,60 @@ final class VerifyTests: StoreTestCase {
         }
         XCTAssertThrowsError(try rewriteLedger("UPDATE ledger_entries SET points = -points WHERE kind = 'transfer_in'"))
         XCTAssertEqual(try brokenInvariants(), [])
+    }
+
+    /// The sign and uniqueness of entries are the schema's to keep (the check constraint above, the
+    /// primary key): verify checks that both are in place, and fails when one is gone.
+    func testTheSignAndUniquenessConstraintsAreCheckedInPlace() throws {
+        let shape = try XCTUnwrap(try store.verify().first { $0.name == Invariant.entryShape })
+        XCTAssertEqual(shape.enforcedBy, "ledger_entries_pkey, ledger_entries_sign_per_kind")
+        XCTAssertEqual(shape.violations, 0)
+        try tamper("ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_sign_per_kind")
+        XCTAssertEqual(try brokenInvariants(), [Invariant.entryShape])
+        try tamper("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+            VALUES ('M2', 'expiry', 5, current_date, 'psql', 'backwards');
+            UPDATE members SET balance = balance + 5 WHERE member_number = 'M2';
+            ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_sign_per_kind CHECK (kind <> 'expiry' OR points <= 0) NOT VALID
+            """)
+        let broken = try store.verify().filter { $0.violations > 0 }
+        XCTAssertEqual(broken.map(\.name), [Invariant.entryShape])
+        XCTAssertEqual(broken.first?.examples, ["constraint ledger_entries_sign_per_kind missing or not validated"])
+    }
+
+    func testAnEntryOfNoMemberIsCaught() throws {
+        _ = try sql("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference)
+            VALUES ('NOBODY', 'adjustment', 0, current_date, 'psql', 'lost')
+            """)
+        let broken = try store.verify().filter { $0.violations > 0 }
+        XCTAssertEqual(broken.map(\.name), [Invariant.entryOwner])
+        XCTAssertEqual(broken.first?.examples, ["NOBODY"])
+    }
+
+    /// Partner codes are read from the ledger's indexes, not its rows: an accrual's, a reversal's,
+    /// a promotion bonus's and one on an entry of another kind are each found.
+    func testAnEntryOfAPartnerThatDoesNotExistIsCaught() throws {
+        try tamper("""
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, fingerprint)
+            VALUES ('M2', 'accrual', 0, current_date, 'GHOST', 'g1', 'GHOST', 'f');
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code)
+            VALUES ('M2', 'adjustment', 0, current_date, 'psql', 'g2', 'PHANTOM'),
+                   ('M2', 'reversal', 0, current_date, 'SPECTRE', 'g1', 'SPECTRE');
+            INSERT INTO ledger_entries (member_number, kind, points, activity_date, source, reference, partner_code, promotion_id)
+            VALUES ('M2', 'promotion', 1, current_date, 'WRAITH', 'g3', 'WRAITH', 'P1');
+            UPDATE members SET balance = balance + 1 WHERE member_number = 'M2';
+            """)
+        let broken = try store.verify().filter { $0.violations > 0 }
+        XCTAssertEqual(broken.map(\.name), [Invariant.entryOwner, Invariant.reversed, Invariant.promotion])
+        XCTAssertEqual(broken.first?.examples.sorted(), ["partner GHOST", "partner PHANTOM", "partner SPECTRE", "partner WRAITH"])
+    }
+
+    func testVerifyWorkMemoryIsBounded() throws {
+        XCTAssertThrowsError(try store.verify(workMemMegabytes: 3))
+        XCTAssertThrowsError(try store.verify(workMemMegabytes: 4_097))
+        XCTAssertEqual(try store.verify(workMemMegabytes: 4).filter { $0.violations > 0 }.map(\.name), [])
+        XCTAssertEqual(try store.verify(workMemMegabytes: 4_096).filter { $0.violations > 0 }.map(\.name), [])
     }
 
     func testAMergeIntoAMemberThatDoesNotExistIsRefused() throws {
