@@ -79,9 +79,10 @@ record members "$members"
 
 log "building (release)"
 t=$(now)
-swift build -c release 2>&1 | grep -E "error:|warning: unre" >&2 || true
+# A failed build must stop the run: the binaries of an earlier build would be timed instead.
+swift build -c release >"$work/build.log" 2>&1 \
+  || { grep -E "error:" "$work/build.log" >&2; echo "bench: release build failed; see $work/build.log" >&2; exit 1; }
 bin=$(swift build -c release --show-bin-path)
-[ -x "$bin/loyaltyd" ] && [ -x "$bin/loyaltyctl" ] || { echo "bench: release build failed; see swift build -c release" >&2; exit 1; }
 record build_seconds "$(since "$t")"
 
 log "starting PostgreSQL (durable: fsync and synchronous_commit on) on port $pg_port"
