@@ -9,8 +9,11 @@ import Foundation
 /// commits without waiting for the flush (`synchronous_commit = off`: a notification is
 /// delivered at commit, never read back from the WAL). The listener therefore hears of a change
 /// a moment after it committed, not with it; one that is lost (a failed send) is the listener's
-/// to make up by looking anyway, as it must after any reconnect.
+/// to make up by looking anyway, as it must after any reconnect. Sends are at least
+/// `sendIntervalMilliseconds` apart, so that under a stream of writes the notifications cost a
+/// listener a few wake-ups a second, not one per write.
 public final class CommitNotifier: @unchecked Sendable {
+    public static let sendIntervalMillisecondsDefault = 10
     // @unchecked: `pending`, `stopped` and `running` are touched only under `condition`'s lock;
     // `connection` only by the sending thread.
     private let conninfo: String
@@ -19,9 +22,12 @@ public final class CommitNotifier: @unchecked Sendable {
     private var stopped = false
     private var running = false
     private var connection: Connection?
+    private let sendInterval: TimeInterval
 
-    public init(conninfo: String) {
+    public init(conninfo: String, sendIntervalMilliseconds: Int = CommitNotifier.sendIntervalMillisecondsDefault) {
+        precondition(sendIntervalMilliseconds >= 0)
         self.conninfo = conninfo
+        self.sendInterval = Double(sendIntervalMilliseconds) / 1_000
     }
 
     /// Asks for one NOTIFY on `channel` soon; calls before it is sent share it.
@@ -58,6 +64,9 @@ public final class CommitNotifier: @unchecked Sendable {
             condition.unlock()
             send(channels.sorted())
             condition.lock()
+            // Posts that arrive meanwhile wait for the interval and go out as one.
+            let next = Date(timeIntervalSinceNow: sendInterval)
+            while !stopped && condition.wait(until: next) {}
         }
         running = false
         condition.broadcast()
@@ -68,11 +77,13 @@ public final class CommitNotifier: @unchecked Sendable {
 
     private func send(_ channels: [String]) {
         do {
-            if connection == nil { connection = try Connection(conninfo: conninfo) }
-            try connection?.transaction { conn in
-                _ = try conn.query("SELECT set_config('synchronous_commit', 'off', true)")
-                for channel in channels { _ = try conn.query("SELECT pg_notify($1, '')", [channel]) }
+            if connection == nil {
+                let opened = try Connection(conninfo: conninfo)
+                _ = try opened.query("SELECT set_config('synchronous_commit', 'off', false)")
+                connection = opened
             }
+            // Each on its own, so each commits (without waiting for a flush) as it is sent.
+            for channel in channels { _ = try connection?.query("SELECT pg_notify($1, '')", [channel]) }
         } catch {
             // Dropped: listeners look on their own anyway. The next post opens a new connection.
             connection?.close()
